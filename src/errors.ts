@@ -23,14 +23,42 @@ export const ERRORS = {
   // configuration and policy
   PHIGATE_ERR_CONFIG: { retryable: false, disposition: 'fatal', summary: 'runtime configuration is invalid' },
   PHIGATE_ERR_POLICY_INVALID: { retryable: false, disposition: 'reject', summary: 'policy file is invalid' },
-  PHIGATE_ERR_KEY_MATERIAL: { retryable: false, disposition: 'reject', summary: 'a key could not be loaded or is too weak' },
+  PHIGATE_ERR_KEY_MATERIAL: {
+    retryable: false,
+    disposition: 'reject',
+    summary: 'a key could not be loaded or is too weak',
+  },
   // decoding input (the record itself is bad: DLQ)
-  PHIGATE_ERR_BAD_MAGIC: { retryable: false, disposition: 'dlq', summary: 'value does not start with magic byte 0' },
-  PHIGATE_ERR_TRUNCATED: { retryable: false, disposition: 'dlq', summary: 'value is shorter than the wire-format header' },
-  PHIGATE_ERR_UNKNOWN_SCHEMA: { retryable: false, disposition: 'dlq', summary: 'schema id is not known to the registry' },
-  PHIGATE_ERR_BAD_SCHEMA: { retryable: false, disposition: 'dlq', summary: 'registered schema is not a usable Avro schema' },
-  PHIGATE_ERR_DECODE: { retryable: false, disposition: 'dlq', summary: 'Avro body does not decode with its writer schema' },
-  PHIGATE_ERR_NULL_VALUE: { retryable: false, disposition: 'dlq', summary: 'record has no value (tombstone)' },
+  PHIGATE_ERR_BAD_MAGIC: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'value does not start with magic byte 0',
+  },
+  PHIGATE_ERR_TRUNCATED: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'value is shorter than the wire-format header',
+  },
+  PHIGATE_ERR_UNKNOWN_SCHEMA: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'schema id is not known to the registry',
+  },
+  PHIGATE_ERR_BAD_SCHEMA: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'registered schema is not a usable Avro schema',
+  },
+  PHIGATE_ERR_DECODE: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'Avro body does not decode with its writer schema',
+  },
+  PHIGATE_ERR_NULL_VALUE: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'record has no value (tombstone)',
+  },
   // applying a destination's plan (fail closed for that destination)
   PHIGATE_ERR_ACTION: { retryable: false, disposition: 'fail_closed', summary: 'a field action failed' },
   PHIGATE_ERR_VALUE_TOO_LONG: {
@@ -38,21 +66,33 @@ export const ERRORS = {
     disposition: 'fail_closed',
     summary: 'value too long for one RSA-OAEP block',
   },
-  PHIGATE_ERR_ENCODE: { retryable: false, disposition: 'fail_closed', summary: 'sanitized record does not encode' },
+  PHIGATE_ERR_ENCODE: {
+    retryable: false,
+    disposition: 'fail_closed',
+    summary: 'sanitized record does not encode',
+  },
   PHIGATE_ERR_PLAN: {
     retryable: false,
     disposition: 'fail_closed',
     summary: 'no plan could be compiled for this schema',
   },
   // dependencies (pause and retry, never DLQ)
-  PHIGATE_ERR_REGISTRY_UNAVAILABLE: { retryable: true, disposition: 'pause', summary: 'schema registry unavailable' },
+  PHIGATE_ERR_REGISTRY_UNAVAILABLE: {
+    retryable: true,
+    disposition: 'pause',
+    summary: 'schema registry unavailable',
+  },
   PHIGATE_ERR_REGISTRY_REJECTED: {
     retryable: false,
     disposition: 'fail_closed',
     summary: 'registry refused a derived schema',
   },
   PHIGATE_ERR_BROKER: { retryable: true, disposition: 'pause', summary: 'Kafka broker operation failed' },
-  PHIGATE_ERR_TRANSACTION: { retryable: true, disposition: 'pause', summary: 'transaction aborted; batch retried' },
+  PHIGATE_ERR_TRANSACTION: {
+    retryable: true,
+    disposition: 'pause',
+    summary: 'transaction aborted; batch retried',
+  },
   PHIGATE_ERR_FENCED: {
     retryable: false,
     disposition: 'fatal',
@@ -79,7 +119,11 @@ export class PhiGateError extends Error {
   /** Every problem found, for validation errors that report all at once. */
   readonly problems: readonly Problem[];
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; problems?: readonly Problem[] }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; problems?: readonly Problem[] },
+  ) {
     const entry = ERRORS[code];
     super(message ?? entry.summary, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PhiGateError';

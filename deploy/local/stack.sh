@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# The local stack for tests and the demo: a single-node KRaft Apache Kafka broker and an Apicurio
+# Registry (Confluent-compatible API under /apis/ccompat/v7), both from Maven Central, both run with
+# the machine's Java 17 and bound to 127.0.0.1. No Docker.
+#
+#   stack.sh fetch     download the jars into the cache (idempotent)
+#   stack.sh start     start what is not running yet and wait until both are ready (idempotent)
+#   stack.sh stop [kafka|registry]   stop what this script started (by pid), nothing else
+#   stack.sh running   print the names of the services this script started that are alive
+#   stack.sh status    print what runs, one line each; exit 1 if something is down
+#   stack.sh env       print the export lines for KAFKA_BROKERS and SCHEMA_REGISTRY_URL
+#
+# With KAFKA_BROKERS and SCHEMA_REGISTRY_URL both set, start/stop do nothing: those are used instead.
+# State (data, logs, pid files) lives in $STACK_DIR (default: <repo>/.stack); logs in $STACK_DIR/logs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/env.sh"
+: "${STACK_DIR:=$repo/.stack}"
+: "${KAFKA_HEAP:=-Xms256m -Xmx768m}"
+: "${REGISTRY_HEAP:=-Xms128m -Xmx384m}"
+: "${READY_TIMEOUT_S:=120}"
+
+kafka_home="$PHIGATE_CACHE/kafka-$KAFKA_VERSION"
+registry_home="$PHIGATE_CACHE/apicurio-registry-$APICURIO_VERSION"
+logs="$STACK_DIR/logs"
+registry_url="http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7"
+
+say() { printf 'stack: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+external() { [ -n "${KAFKA_BROKERS:-}" ] && [ -n "${SCHEMA_REGISTRY_URL:-}" ]; }
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+pid_alive() { # $1 = name; true when its pid file names a live process
+  local f="$STACK_DIR/$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+fetch() {
+  command -v java >/dev/null || die "java not found: install a Java 17 JRE (apt-get install openjdk-17-jre-headless)"
+  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven)"
+  if [ ! -f "$kafka_home/.complete" ]; then
+    say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $kafka_home"
+    rm -rf "$kafka_home"
+    mvn -q -B -f "$here/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$kafka_home/libs" >&2
+    touch "$kafka_home/.complete"
+  fi
+  if [ ! -f "$registry_home/.complete" ]; then
+    say "fetching Apicurio Registry $APICURIO_VERSION from Maven Central into $registry_home"
+    rm -rf "$registry_home" && mkdir -p "$registry_home"
+    mvn -q -B -f "$here/pom.xml" dependency:copy \
+      -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+      -DoutputDirectory="$registry_home" >&2
+    tar xzf "$registry_home"/apicurio-registry-app-*.tar.gz -C "$registry_home"
+    rm -f "$registry_home"/apicurio-registry-app-*.tar.gz
+    touch "$registry_home/.complete"
+  fi
+}
+
+wait_until() { # $1 = what, $2 = pid name (may be empty), rest = probe command
+  local what=$1 name=$2 deadline=$((SECONDS + READY_TIMEOUT_S))
+  shift 2
+  until "$@"; do
+    if [ -n "$name" ] && ! pid_alive "$name"; then
+      die "$what exited during start-up; see $logs/$name.log (last lines below)
+$(tail -n 20 "$logs/$name.log" 2>/dev/null)"
+    fi
+    [ $SECONDS -lt $deadline ] || die "$what not ready after ${READY_TIMEOUT_S}s; see $logs/$name.log"
+    sleep 0.5
+  done
+}
+
+kafka_ready() {
+  port_open "$STACK_HOST" "$KAFKA_PORT" &&
+    grep -q "Kafka Server started\|\[KafkaRaftServer nodeId=1\] Kafka Server started" "$logs/kafka.log" 2>/dev/null
+}
+
+registry_ready() { curl -fs -o /dev/null --max-time 2 "$registry_url/subjects"; }
+
+start_kafka() {
+  if pid_alive kafka; then say "kafka already running (pid $(cat "$STACK_DIR/kafka.pid")), reusing it"; return; fi
+  if port_open "$STACK_HOST" "$KAFKA_PORT"; then
+    say "port $KAFKA_PORT is taken by a process this script did not start; using it as the broker"
+    return
+  fi
+  local data="$STACK_DIR/kafka-data" conf="$STACK_DIR/server.properties" cp="$kafka_home/libs/*"
+  rm -rf "$data" && mkdir -p "$data" "$logs"
+  sed -e "s#LISTEN_HOST#$STACK_HOST#g" -e "s#CONTROLLER_PORT#$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#KAFKA_PORT#$KAFKA_PORT#g" -e "s#DATA_DIR#$data#g" "$here/server.properties" >"$conf"
+  local cluster_id
+  cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null)
+  java -cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$logs" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >"$logs/kafka-format.log" 2>&1 ||
+    die "formatting the KRaft log dir failed; see $logs/kafka-format.log"
+  : >"$logs/kafka.log"
+  # setsid: the broker must outlive this script and not receive the caller's terminal signals.
+  # shellcheck disable=SC2086
+  setsid java $KAFKA_HEAP -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$logs" \
+    -cp "$cp" kafka.Kafka "$conf" >"$logs/kafka.out" 2>&1 </dev/null &
+  echo $! >"$STACK_DIR/kafka.pid"
+  say "kafka starting (pid $!) on $STACK_HOST:$KAFKA_PORT"
+}
+
+start_registry() {
+  if pid_alive registry; then say "registry already running (pid $(cat "$STACK_DIR/registry.pid")), reusing it"; return; fi
+  if port_open "$STACK_HOST" "$REGISTRY_PORT"; then
+    say "port $REGISTRY_PORT is taken by a process this script did not start; using it as the registry"
+    return
+  fi
+  mkdir -p "$logs"
+  # In-memory storage (H2 in memory): a fresh registry on every start, like the broker's data dir.
+  # shellcheck disable=SC2086
+  (cd "$registry_home" && setsid java $REGISTRY_HEAP -XX:+UseSerialGC \
+    -Dquarkus.http.host="$STACK_HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
+    -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.quarkus\".level=INFO \
+    -jar apicurio-registry-app-*-runner.jar >"$logs/registry.log" 2>&1 </dev/null) &
+  sleep 0.2
+  # the subshell's child is the java process; record the java pid, not the subshell's
+  local pid
+  pid=$(pgrep -n -f "quarkus.http.port=$REGISTRY_PORT" || true)
+  [ -n "$pid" ] || die "registry did not start; see $logs/registry.log"
+  echo "$pid" >"$STACK_DIR/registry.pid"
+  say "registry starting (pid $pid) on $registry_url"
+}
+
+start() {
+  if external; then say "using KAFKA_BROKERS=$KAFKA_BROKERS and SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL; not starting anything"; return; fi
+  mkdir -p "$STACK_DIR" "$logs"
+  fetch
+  local t0=$SECONDS
+  start_kafka
+  start_registry
+  if pid_alive kafka; then wait_until "kafka" kafka kafka_ready; else wait_until "kafka" "" port_open "$STACK_HOST" "$KAFKA_PORT"; fi
+  if pid_alive registry; then wait_until "registry" registry registry_ready; else wait_until "registry" "" registry_ready; fi
+  say "ready in $((SECONDS - t0))s: KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT SCHEMA_REGISTRY_URL=$registry_url (logs: $logs)"
+}
+
+stop_one() { # $1 = name
+  local f="$STACK_DIR/$1.pid" pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then say "$1 (pid $pid) ignored SIGTERM for 30s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+    say "$1 stopped (pid $pid)"
+  fi
+  rm -f "$f"
+}
+
+stop() { # [names...]: default both
+  if external; then return; fi
+  # registry first: nothing depends on it; the broker last
+  local names=("$@")
+  [ ${#names[@]} -gt 0 ] || names=(registry kafka)
+  for n in "${names[@]}"; do stop_one "$n"; done
+}
+
+running() { # prints the names of the services this script started that are alive
+  for n in kafka registry; do pid_alive "$n" && echo "$n"; done
+  return 0
+}
+
+status() {
+  local rc=0
+  if pid_alive kafka; then echo "kafka: running (pid $(cat "$STACK_DIR/kafka.pid")) $STACK_HOST:$KAFKA_PORT"
+  elif port_open "$STACK_HOST" "$KAFKA_PORT"; then echo "kafka: port $KAFKA_PORT open (not started by this script)"
+  else echo "kafka: down"; rc=1; fi
+  if pid_alive registry; then echo "registry: running (pid $(cat "$STACK_DIR/registry.pid")) $registry_url"
+  elif registry_ready; then echo "registry: $registry_url answers (not started by this script)"
+  else echo "registry: down"; rc=1; fi
+  return $rc
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) start ;;
+  stop) shift; stop "$@" ;;
+  running) running ;;
+  status) status ;;
+  env) echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$STACK_HOST:$KAFKA_PORT}"; echo "export SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$registry_url}" ;;
+  *) echo "usage: $0 fetch|start|stop [name]|status|running|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,50 @@
+/**
+ * `phi-gate <command> [args]`: the command table. Each command lives in its own file and is loaded
+ * only when named, so `phi-gate keygen` does not load Kafka.
+ */
+import type { CliIo, Command } from './io.ts';
+import { EXIT } from './io.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: {
+    summary: 'run the service (configured by environment variables)',
+    load: async () => (await import('./run.ts')).run,
+  },
+  check: {
+    summary: 'check --policy FILE: validate a policy and print its warnings',
+    load: async () => (await import('./check.ts')).check,
+  },
+  preview: {
+    summary:
+      'preview --policy FILE --event E.json [--schema S.avsc] [--explain]: what each destination receives',
+    load: async () => (await import('./preview.ts')).preview,
+  },
+  keygen: {
+    summary: 'keygen --out DIR [--kid ID]: write a destination key pair',
+    load: async () => (await import('./keygen.ts')).keygen,
+  },
+  decrypt: {
+    summary: 'decrypt --key private.pem [VALUE...]: decrypt values (or stdin lines)',
+    load: async () => (await import('./decrypt.ts')).decrypt,
+  },
+};
+
+export function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `usage: phi-gate <command> [options]\n\ncommands:\n${rows.join('\n')}\n`;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr.write(`phi-gate: unknown command '${name}'\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  const command = await entry.load();
+  return command(rest, io);
+}

@@ -1,0 +1,44 @@
+/** Reads a topic from the beginning until `count` records arrived or the deadline passed. */
+import type { KafkaMessage } from 'kafkajs';
+import { kafka, uniqueName } from './stack.ts';
+
+export interface Received {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
+export async function consumeAll(
+  topic: string | readonly string[],
+  options: { count: number; timeoutMs?: number; readUncommitted?: boolean; settleMs?: number },
+): Promise<Received[]> {
+  const topics = typeof topic === 'string' ? [topic] : [...topic];
+  const consumer = kafka('phi-gate-test-reader').consumer({
+    groupId: uniqueName('reader'),
+    readUncommitted: options.readUncommitted ?? false,
+    maxWaitTimeInMs: 100,
+  });
+  const received: Received[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+    let reachedAt = 0;
+    await consumer.run({
+      eachMessage: async ({ topic: t, partition, message }) => {
+        received.push({ topic: t, partition, message });
+      },
+    });
+    // After reaching the count, wait `settleMs` more so that duplicates would show up too.
+    while (Date.now() < deadline) {
+      if (received.length >= options.count) {
+        if (reachedAt === 0) reachedAt = Date.now();
+        if (Date.now() - reachedAt >= (options.settleMs ?? 0)) break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+}
