@@ -8,6 +8,7 @@
 #   stack.sh stop [kafka|registry]   stop what this script started (by pid), nothing else
 #   stack.sh running   print the names of the services this script started that are alive
 #   stack.sh status    print what runs, one line each; exit 1 if something is down
+#   stack.sh reset     stop, then wipe the broker's and the registry's data
 #   stack.sh env       print the export lines for KAFKA_BROKERS and SCHEMA_REGISTRY_URL
 #
 # With KAFKA_BROKERS and SCHEMA_REGISTRY_URL both set, start/stop do nothing: those are used instead.
@@ -111,12 +112,14 @@ start_registry() {
     say "port $REGISTRY_PORT is taken by a process this script did not start; using it as the registry"
     return
   fi
-  mkdir -p "$logs"
-  # In-memory storage (H2 in memory): a fresh registry on every start, like the broker's data dir.
+  mkdir -p "$logs" "$STACK_DIR/registry-data"
+  # H2 in a file under $STACK_DIR, so that a registry restart (tests do one) keeps its schemas, as a
+  # production registry would; `stack.sh reset` wipes it together with the broker's data.
   # shellcheck disable=SC2086
   (cd "$registry_home" && setsid java $REGISTRY_HEAP -XX:+UseSerialGC \
     -Dquarkus.http.host="$STACK_HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
+    -Dapicurio.datasource.url="jdbc:h2:file:$STACK_DIR/registry-data/registry;DB_CLOSE_ON_EXIT=FALSE" \
     -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.quarkus\".level=INFO \
     -jar apicurio-registry-app-*-runner.jar >"$logs/registry.log" 2>&1 </dev/null) &
   sleep 0.2
@@ -182,7 +185,8 @@ case "${1:-}" in
   start) start ;;
   stop) shift; stop "$@" ;;
   running) running ;;
+  reset) stop; rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/registry-data"; say "data wiped" ;;
   status) status ;;
   env) echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$STACK_HOST:$KAFKA_PORT}"; echo "export SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$registry_url}" ;;
-  *) echo "usage: $0 fetch|start|stop [name]|status|running|env" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|stop [name]|status|running|reset|env" >&2; exit 2 ;;
 esac
