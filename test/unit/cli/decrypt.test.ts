@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { decrypt } from '../../../src/cli/decrypt.ts';
+import type { CliIo } from '../../../src/cli/io.ts';
+import { EXIT } from '../../../src/cli/io.ts';
+import { keygen } from '../../../src/cli/keygen.ts';
+import type { Encryptor } from '../../../src/crypto/encryptor.ts';
+import { createJweEncryptor } from '../../../src/crypto/jwe.ts';
+import { loadPublicKey } from '../../../src/crypto/keys.ts';
+import { createRsaOaepEncryptor } from '../../../src/crypto/rsa-oaep.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'phigate-cli-decrypt-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function sink(chunks: string[]): Writable {
+  return new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+}
+
+async function run(
+  command: typeof decrypt,
+  argv: string[],
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: sink(out),
+    stderr: sink(err),
+    stdin: Readable.from([stdin]),
+    env: {},
+    cwd: dir,
+  };
+  const code = await command(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('phi-gate decrypt', () => {
+  let jwe: Encryptor;
+  let rsa: Encryptor;
+  let keyPath: string;
+
+  before(async () => {
+    // The real flow: keygen writes the pair, phi-gate encrypts with the public key, the owner decrypts.
+    const r = await run(keygen, ['--out', 'keys']);
+    assert.equal(r.code, EXIT.ok);
+    const kid = r.stdout.trim();
+    keyPath = `keys/${kid}.key.pem`;
+    const publicKey = loadPublicKey({ file: `keys/${kid}.pub.pem` }, { baseDir: dir, env: {} });
+    jwe = createJweEncryptor({ kid, publicKey });
+    rsa = createRsaOaepEncryptor({ kid, publicKey });
+  });
+
+  test('values as arguments, both formats, one plaintext per line in order', async () => {
+    const r = await run(decrypt, [
+      '--key',
+      keyPath,
+      jwe.encrypt('Jane Doe'),
+      rsa.encrypt('M-12345678'),
+      jwe.encrypt(''),
+    ]);
+    assert.equal(r.code, EXIT.ok);
+    assert.equal(r.stdout, 'Jane Doe\nM-12345678\n\n');
+    assert.equal(r.stderr, '');
+  });
+
+  test('stdin: one value per line, CRLF tolerated, blank lines skipped', async () => {
+    const stdin = `${jwe.encrypt('Jane Doe')}\r\n\n${jwe.encrypt('jane.doe@example.com')}\n${rsa.encrypt('+16505550100')}`;
+    const r = await run(decrypt, ['--key', keyPath], stdin);
+    assert.equal(r.code, EXIT.ok);
+    assert.equal(r.stdout, 'Jane Doe\njane.doe@example.com\n+16505550100\n');
+  });
+
+  test('a bad line is reported by number on stderr, the rest still decrypt, exit failure', async () => {
+    const good = jwe.encrypt('Jane Doe');
+    const tampered = `${good.slice(0, -3)}AAA`;
+    const stdin = [jwe.encrypt('John Roe'), 'garbage!', tampered, jwe.encrypt('Jane Doe')].join('\n');
+    const r = await run(decrypt, ['--key', keyPath], stdin);
+    assert.equal(r.code, EXIT.failure);
+    assert.equal(r.stdout, 'John Roe\nJane Doe\n');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^phi-gate decrypt: line 2: PHIGATE_ERR_INPUT: value is neither/);
+    assert.match(lines[1]!, /^phi-gate decrypt: line 3: PHIGATE_ERR_INPUT: JWE authentication failed/);
+    assert.ok(!r.stderr.includes('garbage'));
+  });
+
+  test('a bad argument is reported by position', async () => {
+    const r = await run(decrypt, ['--key', keyPath, 'a.b.c', jwe.encrypt('Jane Doe')]);
+    assert.equal(r.code, EXIT.failure);
+    assert.equal(r.stdout, 'Jane Doe\n');
+    assert.match(r.stderr, /argument 1: PHIGATE_ERR_INPUT: JWE compact has 3 parts/);
+  });
+
+  test('a wrong or missing key file fails before reading values', async () => {
+    const r = await run(decrypt, ['--key', 'keys/absent.key.pem', jwe.encrypt('Jane Doe')]);
+    assert.equal(r.code, EXIT.failure);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /PHIGATE_ERR_KEY_MATERIAL: key file '.*absent.key.pem': file not found/);
+    const pub = await run(decrypt, ['--key', keyPath.replace('.key.pem', '.pub.pem'), 'x']);
+    assert.equal(pub.code, EXIT.failure);
+    assert.match(pub.stderr, /PKCS#8/);
+  });
+
+  test('usage errors exit 2', async () => {
+    for (const argv of [[], ['--key'], ['--key', keyPath, '--verbose']]) {
+      const r = await run(decrypt, argv);
+      assert.equal(r.code, EXIT.usage, argv.join(' '));
+      assert.match(r.stderr, /usage: phi-gate decrypt/);
+    }
+  });
+});
