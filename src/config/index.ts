@@ -1,0 +1,12 @@
+/** Runtime configuration from environment variables: validated once at start, then frozen. */
+export { describeConfig } from './describe.ts';
+export { loadConfig } from './load.ts';
+export {
+  type Config,
+  ENV_VARS,
+  LOG_LEVELS,
+  type LogLevel,
+  SASL_MECHANISMS,
+  type SaslMechanism,
+  type VarName,
+} from './schema.ts';

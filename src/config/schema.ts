@@ -1,0 +1,299 @@
+/**
+ * The runtime configuration: every environment variable phi-gate reads, its kind, its default and
+ * its range, in one table. `load.ts` parses the environment against this table and assembles the
+ * frozen `Config`; docs/configuration.md documents the same table (a test keeps the two in sync).
+ */
+
+/** Node's timers overflow above 2^31-1 ms (they then fire after 1 ms), so no duration may exceed it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+const MAX_INT32 = 2_147_483_647;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+interface VarBase {
+  /** One line for docs/configuration.md and for error messages ("expected ..."). */
+  readonly doc: string;
+  /** Never echoed in a problem, never shown by describeConfig. */
+  readonly secret?: true;
+}
+
+/**
+ * The kinds of value and what each parses to:
+ * - `string`  trimmed text
+ * - `secret`  text taken verbatim (a password may begin or end with a space)
+ * - `integer` decimal digits only, within [min, max]
+ * - `boolean` true | false | 1 | 0
+ * - `enum`    one of `values`, case-insensitive, normalized to the listed spelling
+ * - `brokers` comma-separated host:port list
+ * - `url`     absolute http(s) URL without credentials, query or fragment; trailing slashes removed
+ * - `topic`   a legal Kafka topic name
+ * - `path`    a readable regular file; the value is the path
+ * - `file`    a readable regular file; the value is its CONTENTS (`stripNewline`: minus one trailing newline)
+ */
+export type VarSpec = VarBase &
+  (
+    | { readonly kind: 'string'; readonly default?: string; readonly required?: true }
+    | { readonly kind: 'secret' }
+    | { readonly kind: 'integer'; readonly default: number; readonly min: number; readonly max: number }
+    | { readonly kind: 'boolean'; readonly default: boolean }
+    | { readonly kind: 'enum'; readonly values: readonly string[]; readonly default?: string }
+    | { readonly kind: 'brokers'; readonly required: true }
+    | { readonly kind: 'url'; readonly required: true }
+    | { readonly kind: 'topic'; readonly default: string }
+    | { readonly kind: 'path'; readonly required: true }
+    | { readonly kind: 'file'; readonly stripNewline?: true }
+  );
+
+export const ENV_VARS = {
+  KAFKA_BROKERS: {
+    kind: 'brokers',
+    required: true,
+    doc: 'Kafka bootstrap brokers, comma-separated host:port',
+  },
+  KAFKA_CLIENT_ID: { kind: 'string', default: 'phi-gate', doc: 'Kafka client id (broker logs and quotas)' },
+  KAFKA_SSL: { kind: 'boolean', default: false, doc: 'connect to the brokers with TLS' },
+  KAFKA_SSL_CA_FILE: {
+    kind: 'file',
+    doc: 'PEM CA bundle trusted INSTEAD of the system CAs (needs KAFKA_SSL=true)',
+  },
+  KAFKA_SSL_CERT_FILE: {
+    kind: 'file',
+    doc: 'PEM client certificate for mutual TLS (needs KAFKA_SSL=true and KAFKA_SSL_KEY_FILE)',
+  },
+  KAFKA_SSL_KEY_FILE: {
+    kind: 'file',
+    secret: true,
+    doc: 'PEM private key of the client certificate (needs KAFKA_SSL=true and KAFKA_SSL_CERT_FILE)',
+  },
+  KAFKA_SSL_REJECT_UNAUTHORIZED: {
+    kind: 'boolean',
+    default: true,
+    doc: 'verify the broker certificate; false only for a throwaway test cluster',
+  },
+  KAFKA_SASL_MECHANISM: {
+    kind: 'enum',
+    values: SASL_MECHANISMS,
+    doc: 'SASL mechanism; unset means no SASL',
+  },
+  KAFKA_SASL_USERNAME: { kind: 'string', doc: 'SASL user name (needs KAFKA_SASL_MECHANISM)' },
+  KAFKA_SASL_PASSWORD: {
+    kind: 'secret',
+    secret: true,
+    doc: 'SASL password (or KAFKA_SASL_PASSWORD_FILE, not both)',
+  },
+  KAFKA_SASL_PASSWORD_FILE: {
+    kind: 'file',
+    secret: true,
+    stripNewline: true,
+    doc: 'file holding the SASL password; one trailing newline is ignored',
+  },
+  KAFKA_CONNECTION_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 10_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'TCP + TLS connect timeout per broker',
+  },
+  KAFKA_REQUEST_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 30_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'timeout of one Kafka protocol request',
+  },
+  SCHEMA_REGISTRY_URL: {
+    kind: 'url',
+    required: true,
+    doc: 'Confluent-compatible registry API base, e.g. http://registry:8080/apis/ccompat/v7',
+  },
+  SCHEMA_REGISTRY_USERNAME: { kind: 'string', doc: 'registry basic-auth user (needs a password)' },
+  SCHEMA_REGISTRY_PASSWORD: {
+    kind: 'secret',
+    secret: true,
+    doc: 'registry basic-auth password (or SCHEMA_REGISTRY_PASSWORD_FILE, not both)',
+  },
+  SCHEMA_REGISTRY_PASSWORD_FILE: {
+    kind: 'file',
+    secret: true,
+    stripNewline: true,
+    doc: 'file holding the registry password; one trailing newline is ignored',
+  },
+  SCHEMA_REGISTRY_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 5_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'timeout of one registry HTTP request',
+  },
+  PHIGATE_INPUT_TOPIC: { kind: 'topic', default: 'events.raw', doc: 'topic of the raw events' },
+  PHIGATE_AUDIT_TOPIC: { kind: 'topic', default: 'events.audit', doc: 'compacted audit topic' },
+  PHIGATE_DLQ_TOPIC: {
+    kind: 'topic',
+    default: 'events.dlq',
+    doc: 'dead-letter topic for undecodable records',
+  },
+  PHIGATE_TOPIC_PARTITIONS: {
+    kind: 'integer',
+    default: 3,
+    min: 1,
+    max: MAX_INT32,
+    doc: 'partitions of the topics phi-gate creates',
+  },
+  PHIGATE_TOPIC_REPLICATION: {
+    kind: 'integer',
+    default: 3,
+    min: 1,
+    max: 32_767, // an INT16 in the CreateTopics request
+    doc: 'replication factor of the topics phi-gate creates (1 for a single-broker dev stack)',
+  },
+  PHIGATE_CREATE_TOPICS: {
+    kind: 'boolean',
+    default: true,
+    doc: 'create missing output, audit and DLQ topics at start',
+  },
+  PHIGATE_GROUP_ID: { kind: 'string', default: 'phi-gate', doc: 'consumer group id' },
+  PHIGATE_TRANSACTIONAL_ID_PREFIX: {
+    kind: 'string',
+    default: 'phi-gate',
+    doc: 'prefix of the per-input-partition transactional ids; unique per deployment',
+  },
+  PHIGATE_POLICY_FILE: { kind: 'path', required: true, doc: 'the policy YAML file' },
+  PHIGATE_POLICY_POLL_MS: {
+    kind: 'integer',
+    default: 5_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'how often the policy file is checked for changes',
+  },
+  PHIGATE_METRICS_HOST: {
+    kind: 'string',
+    default: '0.0.0.0',
+    doc: 'address the /metrics, /healthz, /readyz server binds',
+  },
+  PHIGATE_METRICS_PORT: {
+    kind: 'integer',
+    default: 9464,
+    min: 0,
+    max: 65_535,
+    doc: 'port of that server (0 = any free port, for tests)',
+  },
+  PHIGATE_LOG_LEVEL: { kind: 'enum', values: LOG_LEVELS, default: 'info', doc: 'log level' },
+  PHIGATE_BATCH_MAX_RECORDS: {
+    kind: 'integer',
+    default: 1000,
+    min: 1,
+    max: 100_000, // a batch is held in memory and in one transaction: keep it bounded
+    doc: 'most input records per transaction',
+  },
+  PHIGATE_BATCH_MAX_MS: {
+    kind: 'integer',
+    default: 100,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'longest a batch waits to fill before it is processed',
+  },
+  PHIGATE_PARTITIONS_CONCURRENCY: {
+    kind: 'integer',
+    default: 1,
+    min: 1,
+    max: 1000,
+    doc: 'input partitions processed concurrently by one instance',
+  },
+  PHIGATE_SHUTDOWN_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 25_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'graceful shutdown budget; keep below the pod terminationGracePeriodSeconds',
+  },
+  PHIGATE_RETRY_INITIAL_MS: {
+    kind: 'integer',
+    default: 250,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'first back-off after a broker or registry outage (at most PHIGATE_RETRY_MAX_MS)',
+  },
+  PHIGATE_RETRY_MAX_MS: {
+    kind: 'integer',
+    default: 30_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+    doc: 'longest back-off between retries',
+  },
+} as const satisfies Record<string, VarSpec>;
+
+export type VarName = keyof typeof ENV_VARS;
+
+/**
+ * PHIGATE_* names that are not runtime settings but are legitimately set in an operator's shell:
+ * the local-stack scripts (deploy/local/env.sh) read PHIGATE_CACHE. Accepted and ignored.
+ */
+export const FOREIGN_PHIGATE_VARS: ReadonlySet<string> = new Set(['PHIGATE_CACHE']);
+
+/** Every PHIGATE_* variable must be known: an unknown one is most likely a typo of a known one. */
+export const RESERVED_PREFIX = 'PHIGATE_';
+
+type Parsed<S> = S extends { kind: 'integer' }
+  ? number
+  : S extends { kind: 'boolean' }
+    ? boolean
+    : S extends { kind: 'brokers' }
+      ? readonly string[]
+      : S extends { kind: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : string;
+
+type Present<S> = S extends { default: unknown } | { required: true } ? Parsed<S> : Parsed<S> | undefined;
+
+/** The parsed environment, one typed value per variable, defaults applied. */
+export type EnvValues = { readonly [K in VarName]: Present<(typeof ENV_VARS)[K]> };
+
+/** The validated runtime configuration. Deeply frozen. */
+export interface Config {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly ssl:
+      | false
+      | {
+          readonly ca?: string;
+          readonly cert?: string;
+          readonly key?: string;
+          readonly rejectUnauthorized: boolean;
+        };
+    readonly sasl: null | {
+      readonly mechanism: SaslMechanism;
+      readonly username: string;
+      readonly password: string;
+    };
+    readonly connectionTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+  };
+  readonly registry: {
+    /** Without a trailing slash: append paths like `/schemas/ids/1`. */
+    readonly url: string;
+    readonly auth: null | { readonly username: string; readonly password: string };
+    readonly timeoutMs: number;
+  };
+  readonly topics: {
+    readonly input: string;
+    readonly audit: string;
+    readonly dlq: string;
+    readonly partitions: number;
+    readonly replicationFactor: number;
+    readonly create: boolean;
+  };
+  readonly groupId: string;
+  readonly transactionalIdPrefix: string;
+  readonly policy: { readonly file: string; readonly pollMs: number };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly logLevel: LogLevel;
+  readonly batch: { readonly maxRecords: number; readonly maxMs: number };
+  readonly partitionsConsumedConcurrently: number;
+  readonly shutdownTimeoutMs: number;
+  readonly retry: { readonly initialMs: number; readonly maxMs: number };
+}
