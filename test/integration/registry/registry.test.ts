@@ -1,0 +1,96 @@
+/**
+ * The registry client and its caches against the real registry: one request per schema id however
+ * many records ask at once, errors classified for the DLQ / fail-closed / pause decisions.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { isPhiGateError } from '../../../src/errors.ts';
+import { RegistryClient } from '../../../src/registry/client.ts';
+import { DerivedSchemas, WriterTypes } from '../../../src/registry/schemas.ts';
+import { REGISTRY_URL, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
+
+const segment = new URL('../../../schemas/segment-event.avsc', import.meta.url);
+
+describe('registry client', () => {
+  const topics = new TestTopics();
+  const requests: string[] = [];
+  const client = new RegistryClient({
+    url: REGISTRY_URL,
+    auth: null,
+    timeoutMs: 5000,
+    onRequest: (op, outcome) => requests.push(`${op}:${outcome}`),
+  });
+
+  before(requireStack);
+  after(() => topics.cleanup());
+
+  test('concurrent misses for one id share a single registry request', async () => {
+    const subject = uniqueName('registry-test');
+    topics.track(subject);
+    const id = await client.register(`${subject}-value`, await readFile(segment, 'utf8'));
+    const types = new WriterTypes(client);
+    requests.length = 0;
+    const loaded = await Promise.all(Array.from({ length: 20 }, () => types.load(id)));
+    assert.equal(requests.filter((r) => r.startsWith('get_schema')).length, 1);
+    assert.ok(
+      loaded.every((t) => t === loaded[0]),
+      'one compiled Type shared',
+    );
+    assert.equal(types.peek(id), loaded[0]);
+    assert.equal((loaded[0] as { name?: string }).name, 'dev.phigate.example.SegmentEvent');
+  });
+
+  test('an unknown id is PHIGATE_ERR_UNKNOWN_SCHEMA (DLQ), not a retry', async () => {
+    const types = new WriterTypes(client);
+    await assert.rejects(
+      types.load(2_000_000_000),
+      (err) => isPhiGateError(err, 'PHIGATE_ERR_UNKNOWN_SCHEMA') && err.disposition === 'dlq',
+    );
+  });
+
+  test('an unreachable registry is PHIGATE_ERR_REGISTRY_UNAVAILABLE (pause and retry)', async () => {
+    const down = new RegistryClient({
+      url: 'http://127.0.0.1:1/apis/ccompat/v7',
+      auth: null,
+      timeoutMs: 1000,
+    });
+    await assert.rejects(
+      down.getSchema(1),
+      (err) => isPhiGateError(err, 'PHIGATE_ERR_REGISTRY_UNAVAILABLE') && err.retryable,
+    );
+    assert.equal(await down.ping(), false);
+  });
+
+  test('an incompatible derived schema is PHIGATE_ERR_REGISTRY_REJECTED (fail closed), remembered for a while', async () => {
+    const subject = `${uniqueName('derived')}-value`;
+    await client.register(
+      subject,
+      JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] }),
+    );
+    const res = await fetch(`${REGISTRY_URL}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'BACKWARD' }),
+    });
+    assert.ok(res.ok, `set compatibility: HTTP ${res.status}`);
+    const derived = new DerivedSchemas(client);
+    const incompatible = JSON.stringify({
+      type: 'record',
+      name: 'R',
+      fields: [{ name: 'a', type: 'string' }],
+    });
+    await assert.rejects(derived.register(subject, incompatible), (err) =>
+      isPhiGateError(err, 'PHIGATE_ERR_REGISTRY_REJECTED'),
+    );
+    requests.length = 0;
+    await assert.rejects(derived.register(subject, incompatible), (err) =>
+      isPhiGateError(err, 'PHIGATE_ERR_REGISTRY_REJECTED'),
+    );
+    assert.equal(requests.length, 0, 'the rejection is cached; no second request');
+    await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`, { method: 'DELETE' });
+    await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}?permanent=true`, {
+      method: 'DELETE',
+    });
+  });
+});
