@@ -1,0 +1,211 @@
+/**
+ * Step 3–4: one batch of input records → every output record of that batch (destination records,
+ * audit entries, dead letters), in memory, ready for one transaction. Nothing is sent here: if any
+ * step must pause (registry unavailable), the caller retries the whole batch and no half of it leaks.
+ *
+ * Per record: decode once; then for each destination run its compiled plan, transform key and
+ * headers, encode with the derived schema, and write one audit entry. A destination whose plan fails
+ * for a record gets nothing for it (fail closed); the other destinations are unaffected.
+ */
+import type { IHeaders } from 'kafkajs';
+import { PhiGateError } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Decision, Destination, Policy } from '../policy/index.ts';
+import type { AuditEncoder, OutMessage, Source } from './audit.ts';
+import type { Decoder } from './decode.ts';
+import { deadLetter } from './dlq.ts';
+import type { Route, Routes } from './routes.ts';
+
+export interface InputRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: IHeaders;
+  readonly offset: string;
+  readonly timestamp: string;
+}
+
+export interface BatchContext {
+  readonly decoder: Decoder;
+  readonly routes: Routes;
+  readonly audit: AuditEncoder;
+  readonly metrics: Metrics;
+  readonly dlqTopic: string;
+  readonly auditTopic: string;
+  /** Partition count of a topic phi-gate writes, for records whose key a destination drops. */
+  readonly partitionsOf: (topic: string) => number | undefined;
+  readonly now: () => number;
+}
+
+export interface TopicMessages {
+  readonly topic: string;
+  readonly messages: OutMessage[];
+}
+
+export interface BatchOutput {
+  readonly topicMessages: TopicMessages[];
+  readonly records: number;
+}
+
+export async function processBatch(
+  ctx: BatchContext,
+  policy: Policy,
+  input: { readonly topic: string; readonly partition: number },
+  records: readonly InputRecord[],
+): Promise<BatchOutput> {
+  const out = new Outputs();
+  const counts = new Counts();
+  const now = ctx.now();
+  const destinations = policy.destinations;
+
+  for (const record of records) {
+    const source: Source = { topic: input.topic, partition: input.partition, offset: record.offset };
+    const decoded = await ctx.decoder.decode(record.value);
+    if (!decoded.ok) {
+      out.push(ctx.dlqTopic, deadLetter(record.key, record.value, record.headers, decoded.error, source));
+      out.push(ctx.auditTopic, ctx.audit.deadLetter(decoded.error, source, now));
+      counts.dlq(decoded.error.code);
+      continue;
+    }
+    const value = decoded.value;
+    const messageId =
+      typeof value.messageId === 'string'
+        ? value.messageId
+        : `${input.topic}-${input.partition}-${record.offset}`;
+    const pseudonym = pseudonymOf(policy, value);
+
+    for (const destination of destinations) {
+      let route = ctx.routes.get(decoded.schemaId, decoded.type, destination);
+      if (route instanceof Promise) route = await route;
+      const decision = route.ok
+        ? deliver(ctx, out, destination, route, value, record, input.partition)
+        : failedRouteDecision(destination, route.error);
+      out.push(ctx.auditTopic, ctx.audit.event(decision, messageId, source, pseudonym, now));
+      counts.decision(decision);
+    }
+  }
+  counts.flush(ctx.metrics);
+  return { topicMessages: out.toArray(), records: records.length };
+}
+
+/** Runs one destination's plan on one record; pushes its output and returns the decision to audit. */
+function deliver(
+  ctx: BatchContext,
+  out: Outputs,
+  destination: Destination,
+  route: Route,
+  value: Record<string, unknown>,
+  record: InputRecord,
+  inputPartition: number,
+): Decision {
+  const result = route.plan.apply(value);
+  if (result.outcome !== 'delivered') return result.decision;
+  let encoded: Buffer;
+  try {
+    encoded = route.encode(result.value);
+  } catch {
+    // the plan produced a value its own derived type rejects: a bug, and never a reason to leak
+    return {
+      ...result.decision,
+      outcome: 'failed_closed',
+      errorCode: new PhiGateError('PHIGATE_ERR_ENCODE').code,
+    };
+  }
+  const key = destination.transformKey(record.key);
+  const message: OutMessage = { key, value: encoded };
+  if (key === null) {
+    // no key to partition by: keep the input partition's order instead
+    const partitions = ctx.partitionsOf(destination.topic);
+    if (partitions !== undefined) message.partition = inputPartition % partitions;
+  }
+  if (destination.keepHeaders && record.headers)
+    message.headers = record.headers as Record<string, Buffer | string>;
+  out.push(destination.topic, message);
+  return result.decision;
+}
+
+function failedRouteDecision(destination: Destination, error: PhiGateError): Decision {
+  return {
+    destination: destination.name,
+    policyVersion: destination.version,
+    outcome: 'failed_closed',
+    eventType: null,
+    eventName: null,
+    fields: {},
+    kids: [],
+    errorCode: error.code,
+  };
+}
+
+function pseudonymOf(policy: Policy, value: Record<string, unknown>): string | null {
+  const id =
+    typeof value.userId === 'string'
+      ? value.userId
+      : typeof value.anonymousId === 'string'
+        ? value.anonymousId
+        : null;
+  return id === null ? null : policy.pseudonymize(id);
+}
+
+/** Output records grouped by topic, in input order within each topic. */
+class Outputs {
+  readonly #byTopic = new Map<string, OutMessage[]>();
+
+  push(topic: string, message: OutMessage): void {
+    let list = this.#byTopic.get(topic);
+    if (!list) {
+      list = [];
+      this.#byTopic.set(topic, list);
+    }
+    list.push(message);
+  }
+
+  toArray(): TopicMessages[] {
+    return [...this.#byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+}
+
+/** Metric increments aggregated per batch: one counter update per label set, not per record. */
+class Counts {
+  readonly #outcomes = new Map<string, number>();
+  readonly #actions = new Map<string, number>();
+  readonly #failures = new Map<string, number>();
+  readonly #dlq = new Map<string, number>();
+
+  decision(d: Decision): void {
+    bump(this.#outcomes, `${d.destination}\u0000${d.outcome}`);
+    if (d.outcome === 'failed_closed')
+      bump(this.#failures, `${d.destination}\u0000${d.errorCode ?? 'unknown'}`);
+    for (const path in d.fields)
+      bump(this.#actions, `${d.destination}\u0000${actionName(d.fields[path] as string)}`);
+  }
+
+  dlq(code: string): void {
+    bump(this.#dlq, code);
+  }
+
+  flush(metrics: Metrics): void {
+    for (const [k, n] of this.#outcomes) {
+      const [destination, outcome] = k.split('\u0000') as [string, string];
+      metrics.destinationEvents.inc({ destination, outcome }, n);
+    }
+    for (const [k, n] of this.#actions) {
+      const [destination, action] = k.split('\u0000') as [string, string];
+      metrics.fieldActions.inc({ destination, action }, n);
+    }
+    for (const [k, n] of this.#failures) {
+      const [destination, code] = k.split('\u0000') as [string, string];
+      metrics.failClosed.inc({ destination, code }, n);
+    }
+    for (const [reason, n] of this.#dlq) metrics.dlqRecords.inc({ reason }, n);
+  }
+}
+
+/** 'sha256:email' → 'sha256', 'failed:PHIGATE_ERR_X' → 'failed': a closed set of label values. */
+function actionName(action: string): string {
+  const colon = action.indexOf(':');
+  return colon === -1 ? action : action.slice(0, colon);
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}

@@ -1,0 +1,95 @@
+/**
+ * Step 2: (writer schema id, destination) → a route: the destination's compiled plan plus the
+ * encoder of its output format. Built once per (schema id, destination, policy version) — the
+ * derived schema is registered under `<destination topic>-value` at that moment, never per record.
+ *
+ * A plan that cannot be compiled, or a derived schema the registry refuses, makes a failed route:
+ * every record of that schema fails closed for that destination (it gets nothing), the others go on.
+ * A registry that does not answer is thrown instead: the batch pauses and retries.
+ */
+import type avro from 'avsc';
+import { isPhiGateError, type PhiGateError } from '../errors.ts';
+import type { Destination, Plan } from '../policy/index.ts';
+import type { DerivedSchemas } from '../registry/schemas.ts';
+import { frame, frameHeader } from './wire.ts';
+
+export interface Route {
+  readonly ok: true;
+  readonly plan: Plan;
+  /** The registered id of the derived schema; null for `format: json`. */
+  readonly schemaId: number | null;
+  encode(value: unknown): Buffer;
+}
+
+export interface FailedRoute {
+  readonly ok: false;
+  readonly error: PhiGateError;
+}
+
+export class Routes {
+  readonly #derived: DerivedSchemas;
+  readonly #routes = new Map<string, Route | FailedRoute>();
+  readonly #inflight = new Map<string, Promise<Route | FailedRoute>>();
+
+  constructor(derived: DerivedSchemas) {
+    this.#derived = derived;
+  }
+
+  /** Synchronous when the route is known (the per-record path); a promise the first time. */
+  get(
+    schemaId: number,
+    type: avro.Type,
+    destination: Destination,
+  ): Route | FailedRoute | Promise<Route | FailedRoute> {
+    const key = `${schemaId}/${destination.name}/${destination.version}`;
+    const known = this.#routes.get(key);
+    if (known) return known;
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.#build(type, destination)
+        .then((route) => {
+          // registry rejections are retried later (DerivedSchemas remembers them for a while)
+          if (route.ok || route.error.code !== 'PHIGATE_ERR_REGISTRY_REJECTED') this.#routes.set(key, route);
+          return route;
+        })
+        .finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Forgets routes of destination versions no longer in force (after a policy swap). */
+  retain(destinations: readonly Destination[]): void {
+    const live = new Set(destinations.map((d) => `${d.name}/${d.version}`));
+    for (const key of this.#routes.keys()) {
+      if (!live.has(key.slice(key.indexOf('/') + 1))) this.#routes.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.#routes.size;
+  }
+
+  async #build(type: avro.Type, destination: Destination): Promise<Route | FailedRoute> {
+    let plan: Plan;
+    try {
+      plan = destination.compile(type);
+    } catch (err) {
+      if (isPhiGateError(err)) return { ok: false, error: err };
+      throw err;
+    }
+    if (destination.format === 'json') {
+      return { ok: true, plan, schemaId: null, encode: (value) => Buffer.from(plan.toJson(value), 'utf8') };
+    }
+    let schemaId: number;
+    try {
+      schemaId = await this.#derived.register(`${destination.topic}-value`, JSON.stringify(plan.schema));
+    } catch (err) {
+      if (isPhiGateError(err) && err.disposition === 'fail_closed') return { ok: false, error: err };
+      throw err;
+    }
+    const header = frameHeader(schemaId);
+    const derivedType = plan.type;
+    return { ok: true, plan, schemaId, encode: (value) => frame(header, derivedType.toBuffer(value)) };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The topics phi-gate writes: one per destination, the compacted audit topic and the DLQ. Created
+ * when missing (unless disabled), then described so that records without a key can be partitioned
+ * by their input partition. The audit topic is always checked for `cleanup.policy=compact`.
+ */
+import type { Admin } from 'kafkajs';
+import { PhiGateError } from '../errors.ts';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export const AUDIT_TOPIC_CONFIG = Object.freeze({
+  'cleanup.policy': 'compact',
+  // keep every entry readable for a day before compaction may collapse replays of the same fact
+  'min.compaction.lag.ms': String(24 * 3600 * 1000),
+});
+
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  options: { create: boolean; partitions: number; replicationFactor: number },
+): Promise<Map<string, number>> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    if (!options.create) {
+      throw new PhiGateError(
+        'PHIGATE_ERR_CONFIG',
+        `topics missing and PHIGATE_CREATE_TOPICS is false: ${missing.map((s) => s.topic).join(', ')}`,
+      );
+    }
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: options.partitions,
+        replicationFactor: options.replicationFactor,
+        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+  return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+}
+
+/** Fails start-up when an existing audit topic is not compacted: history would be deleted by retention. */
+export async function checkAuditTopic(admin: Admin, topic: string): Promise<void> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['cleanup.policy'] }],
+  });
+  const policy =
+    resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+  if (!policy.split(',').includes('compact')) {
+    throw new PhiGateError(
+      'PHIGATE_ERR_CONFIG',
+      `audit topic ${topic} has cleanup.policy=${policy}; it must include compact`,
+    );
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Step 5: exactly once. A batch's outputs and its input offset commit in ONE Kafka transaction.
+ *
+ * kafkajs sends no consumer-group metadata with its offset commits (no KIP-447), so zombie fencing
+ * uses the older scheme: one transactional id per input partition, `<prefix>-<topic>-<partition>`.
+ * Whoever owns a partition now initialises that id, which bumps the producer epoch: a previous owner
+ * still holding the partition (a zombie after a long GC pause or a network split) is fenced, and its
+ * open transaction is aborted by the coordinator before the new owner's first one begins.
+ *
+ * A producer whose transaction failed is thrown away and rebuilt on the next attempt: kafkajs's
+ * transactional state after an error is not worth trusting.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import { PhiGateError } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { TopicMessages } from './process.ts';
+
+export interface TransactionOptions {
+  readonly kafka: Kafka;
+  readonly transactionalIdPrefix: string;
+  readonly groupId: string;
+  readonly metrics: Metrics;
+  readonly transactionTimeoutMs?: number;
+  readonly instrument?: (producer: Producer, client: string) => void;
+}
+
+const FENCED = new Set([
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+export class PartitionTransactions {
+  readonly #options: TransactionOptions;
+  readonly #producers = new Map<string, Promise<Producer>>();
+
+  constructor(options: TransactionOptions) {
+    this.#options = options;
+  }
+
+  transactionalId(topic: string, partition: number): string {
+    return `${this.#options.transactionalIdPrefix}-${topic}-${partition}`;
+  }
+
+  /**
+   * Makes sure the partition's producer is initialised — fencing any previous owner — and returns it.
+   * Call before reading the committed offset of a newly assigned partition.
+   */
+  producer(topic: string, partition: number): Promise<Producer> {
+    const id = this.transactionalId(topic, partition);
+    let producer = this.#producers.get(id);
+    if (!producer) {
+      producer = this.#connect(id).catch((err) => {
+        this.#producers.delete(id);
+        throw classify(err);
+      });
+      this.#producers.set(id, producer);
+    }
+    return producer;
+  }
+
+  /** Sends every output of a batch and commits it together with `nextOffset` of the input partition. */
+  async commit(
+    topic: string,
+    partition: number,
+    outputs: TopicMessages[],
+    nextOffset: string,
+  ): Promise<void> {
+    const producer = await this.producer(topic, partition);
+    const started = process.hrtime.bigint();
+    let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    try {
+      transaction = await producer.transaction();
+      if (outputs.length > 0) await transaction.sendBatch({ topicMessages: outputs, acks: -1 });
+      await transaction.sendOffsets({
+        consumerGroupId: this.#options.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
+      });
+      await transaction.commit();
+      this.#observe('committed', started);
+    } catch (err) {
+      if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
+      this.#observe('aborted', started);
+      await this.#discard(this.transactionalId(topic, partition));
+      throw classify(err);
+    }
+  }
+
+  /** Disconnects the producers of partitions this member no longer owns. */
+  async release(keep: ReadonlySet<string>): Promise<void> {
+    const doomed = [...this.#producers.keys()].filter((id) => !keep.has(id));
+    await Promise.all(doomed.map((id) => this.#discard(id)));
+  }
+
+  async close(): Promise<void> {
+    await this.release(new Set());
+  }
+
+  async #connect(transactionalId: string): Promise<Producer> {
+    const producer = this.#options.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.#options.transactionTimeoutMs ?? 60_000,
+      allowAutoTopicCreation: false,
+    });
+    this.#options.instrument?.(producer, 'producer');
+    await producer.connect();
+    return producer;
+  }
+
+  async #discard(id: string): Promise<void> {
+    const producer = this.#producers.get(id);
+    this.#producers.delete(id);
+    if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  #observe(outcome: 'committed' | 'aborted', started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.#options.metrics.transactions.inc({ outcome });
+    this.#options.metrics.transactionDuration.observe(
+      { outcome: outcome === 'committed' ? 'commit' : 'abort' },
+      seconds,
+    );
+  }
+}
+
+/** Maps kafkajs errors onto the catalogue: fenced producers are fatal for that partition; the rest retry. */
+export function classify(err: unknown): PhiGateError {
+  if (err instanceof PhiGateError) return err;
+  const type = (err as { type?: string }).type;
+  const name = (err as { name?: string }).name ?? 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  if (type !== undefined && FENCED.has(type)) {
+    return new PhiGateError(
+      'PHIGATE_ERR_FENCED',
+      `producer fenced (${type}): another member owns this partition now`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new PhiGateError(
+    'PHIGATE_ERR_TRANSACTION',
+    `transaction failed: ${name}${type ? ` ${type}` : ''}: ${message}`,
+    {
+      cause: err,
+    },
+  );
+}

@@ -1,0 +1,43 @@
+/**
+ * The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the Avro binary body.
+ * Any Confluent Avro deserializer (and Kafka Connect's AvroConverter) reads values framed this way.
+ */
+import { PhiGateError } from '../errors.ts';
+
+export const MAGIC_BYTE = 0;
+export const HEADER_SIZE = 5;
+
+export interface Framed {
+  readonly schemaId: number;
+  readonly body: Buffer;
+}
+
+/** Splits a framed value; throws a DLQ-disposition error when the frame is wrong. */
+export function unframe(value: Buffer): Framed {
+  if (value.length < HEADER_SIZE) {
+    throw new PhiGateError(
+      'PHIGATE_ERR_TRUNCATED',
+      `value has ${value.length} bytes, fewer than the 5-byte header`,
+    );
+  }
+  if (value[0] !== MAGIC_BYTE) {
+    throw new PhiGateError(
+      'PHIGATE_ERR_BAD_MAGIC',
+      `value starts with byte ${value[0]}, not the magic byte 0`,
+    );
+  }
+  return { schemaId: value.readInt32BE(1), body: value.subarray(HEADER_SIZE) };
+}
+
+/** The 5-byte header for `schemaId`, computed once per registered schema and reused. */
+export function frameHeader(schemaId: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_SIZE);
+  header[0] = MAGIC_BYTE;
+  header.writeInt32BE(schemaId, 1);
+  return header;
+}
+
+/** Frames an encoded body; one copy into a buffer of the exact size. */
+export function frame(header: Buffer, body: Buffer): Buffer {
+  return Buffer.concat([header, body], HEADER_SIZE + body.length);
+}
