@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { PhiGateError } from '../../../src/errors.ts';
+import { createLogger, kafkajsLogCreator, kafkajsLogLevel } from '../../../src/observability/logger.ts';
+
+const CANARY = 'CANARY-jane.doe@example.com-555-0100';
+
+/** A logger writing into an array of parsed JSON lines. */
+function capture(level = 'info', base?: Record<string, unknown>) {
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      raw.push(String(chunk));
+      callback();
+    },
+  });
+  const logger = createLogger({ level, destination, ...(base ? { base } : {}) });
+  const lines = () => raw.map((line) => JSON.parse(line) as Record<string, any>);
+  return { logger, raw, lines };
+}
+
+describe('createLogger', () => {
+  test('payload- and secret-bearing fields are redacted at the top level and two levels down', () => {
+    const { logger, raw, lines } = capture();
+    logger.info(
+      {
+        value: CANARY,
+        key: CANARY,
+        payload: { email: CANARY },
+        record: { value: CANARY },
+        event: { userId: CANARY },
+        headers: { 'x-user': CANARY },
+        properties: { email: CANARY },
+        traits: { email: CANARY },
+        context: { ip: CANARY },
+        password: CANARY,
+        message: { value: CANARY, key: CANARY, offset: '42' },
+        sasl: { mechanism: 'plain', password: CANARY },
+        auth: { username: 'reader', password: CANARY },
+        batch: { records: [CANARY], first: { value: CANARY, headers: { h: CANARY } } },
+        out: [{ value: CANARY }],
+        topic: 'events.raw',
+        partition: 3,
+        destination: 'mixpanel',
+      },
+      'batch processed',
+    );
+    assert.ok(!raw.join('').includes('CANARY'), `the canary leaked: ${raw.join('')}`);
+    const [line] = lines();
+    for (const field of [
+      'value',
+      'key',
+      'payload',
+      'record',
+      'event',
+      'headers',
+      'properties',
+      'traits',
+      'context',
+    ]) {
+      assert.equal(line![field], '[redacted]', field);
+    }
+    assert.deepEqual(line!.message, { value: '[redacted]', key: '[redacted]', offset: '42' });
+    assert.deepEqual(line!.sasl, { mechanism: 'plain', password: '[redacted]' });
+    assert.deepEqual(line!.auth, { username: 'reader', password: '[redacted]' });
+    assert.deepEqual(line!.batch, {
+      records: '[redacted]',
+      first: { value: '[redacted]', headers: '[redacted]' },
+    });
+    assert.deepEqual(line!.out, [{ value: '[redacted]' }]);
+    assert.equal(line!.topic, 'events.raw', 'ids and names are kept');
+    assert.equal(line!.partition, 3);
+    assert.equal(line!.destination, 'mixpanel');
+    assert.equal(line!.msg, 'batch processed');
+  });
+
+  test('child bindings are redacted too', () => {
+    const { logger, raw } = capture();
+    logger.child({ record: CANARY, partition: 1 }).warn('from a child');
+    assert.ok(!raw.join('').includes('CANARY'));
+    assert.match(raw.join(''), /"partition":1/);
+  });
+
+  test('errors use the std serializer: type, message and stack with causes, code, problems', () => {
+    const { logger, raw, lines } = capture();
+    const cause = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const err = new PhiGateError('PHIGATE_ERR_CONFIG', 'runtime configuration is invalid', {
+      cause,
+      problems: [{ path: 'KAFKA_BROKERS', message: 'is required' }],
+    });
+    logger.error({ err }, 'cannot start');
+    logger.error({ err: Object.assign(new Error('decode failed'), { value: CANARY }) }, 'bad record');
+    const [first, second] = lines();
+    assert.equal(first!.err.type, 'PhiGateError');
+    // pino's serializer appends the causes' messages: a cause must not embed a value either.
+    assert.equal(first!.err.message, 'runtime configuration is invalid: socket hang up');
+    assert.equal(first!.err.code, 'PHIGATE_ERR_CONFIG');
+    assert.equal(first!.err.disposition, 'fatal');
+    assert.deepEqual(first!.err.problems, [{ path: 'KAFKA_BROKERS', message: 'is required' }]);
+    assert.match(first!.err.stack, /PhiGateError: runtime configuration is invalid/);
+    assert.match(first!.err.stack, /caused by: Error: socket hang up/);
+    assert.equal(second!.err.value, '[redacted]', 'a value hung on an error is redacted');
+    assert.ok(!raw.join('').includes('CANARY'));
+  });
+
+  test('level label, ISO time, pid, hostname and base fields; levels below the threshold are dropped', () => {
+    const { logger, lines } = capture('info', { service: 'phi-gate' });
+    logger.debug('hidden');
+    logger.info('shown');
+    const all = lines();
+    assert.equal(all.length, 1);
+    const [line] = all;
+    assert.equal(line!.level, 'info');
+    assert.ok(!Number.isNaN(Date.parse(line!.time)), 'ISO timestamp');
+    assert.equal(line!.pid, process.pid);
+    assert.equal(typeof line!.hostname, 'string');
+    assert.equal(line!.service, 'phi-gate');
+  });
+
+  test('silent logs nothing', () => {
+    const { logger, raw } = capture('silent');
+    logger.fatal('nothing');
+    assert.equal(raw.length, 0);
+  });
+});
+
+describe('kafkajsLogCreator', () => {
+  test('a real kafkajs client logs through pino with component, namespace and mapped levels', () => {
+    const { logger, lines } = capture('debug');
+    const kafka = new Kafka({
+      clientId: 'test',
+      brokers: ['127.0.0.1:1'],
+      logLevel: logLevel.DEBUG,
+      logCreator: kafkajsLogCreator(logger),
+    });
+    const kafkaLogger = kafka.logger().namespace('Consumer');
+    kafkaLogger.error('group crashed', { groupId: 'g', retryCount: 2 });
+    kafkaLogger.warn('slow');
+    kafkaLogger.info('joined');
+    kafkaLogger.debug('fetching');
+    const all = lines();
+    assert.deepEqual(
+      all.map((l) => [l.level, l.msg]),
+      [
+        ['error', 'group crashed'],
+        ['warn', 'slow'],
+        ['info', 'joined'],
+        ['debug', 'fetching'],
+      ],
+    );
+    assert.equal(all[0]!.component, 'kafkajs');
+    assert.equal(all[0]!.namespace, 'Consumer');
+    assert.equal(all[0]!.groupId, 'g');
+    assert.equal(all[0]!.retryCount, 2);
+    assert.equal(all[0]!.logger, undefined, "kafkajs's own logger name is dropped");
+  });
+
+  test('decoded protocol responses (`data`) and payloads never reach the log', () => {
+    const { logger, raw, lines } = capture('debug');
+    const log = kafkajsLogCreator(logger)(logLevel.DEBUG);
+    log({
+      namespace: 'Connection',
+      level: logLevel.DEBUG,
+      label: 'DEBUG',
+      log: {
+        timestamp: new Date().toISOString(),
+        message: 'Response Fetch(key: 1, version: 11)',
+        correlationId: 7,
+        data: { responses: [{ value: CANARY }] },
+        payload: { type: 'Buffer', data: CANARY },
+      },
+    });
+    assert.ok(!raw.join('').includes('CANARY'));
+    const [line] = lines();
+    assert.equal(line!.data, '[redacted]');
+    assert.equal(line!.payload, '[redacted]');
+    assert.equal(line!.correlationId, 7);
+  });
+
+  test('kafkajsLogLevel lets through what the pino level shows', () => {
+    assert.equal(kafkajsLogLevel('trace'), logLevel.DEBUG);
+    assert.equal(kafkajsLogLevel('debug'), logLevel.DEBUG);
+    assert.equal(kafkajsLogLevel('info'), logLevel.INFO);
+    assert.equal(kafkajsLogLevel('warn'), logLevel.WARN);
+    assert.equal(kafkajsLogLevel('error'), logLevel.ERROR);
+    assert.equal(kafkajsLogLevel('fatal'), logLevel.ERROR);
+    assert.equal(kafkajsLogLevel('silent'), logLevel.NOTHING);
+  });
+});
