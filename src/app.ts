@@ -6,11 +6,11 @@
 import { Kafka, type KafkaConfig, logLevel as kafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { Config } from './config/index.ts';
+import { type Config, describeConfig } from './config/index.ts';
 import { PhiGateError } from './errors.ts';
 import { createHealthServer, type HealthServer } from './observability/health.ts';
 import { instrumentConsumer, instrumentProducer } from './observability/kafka.ts';
-import { createLogger, kafkajsLogCreator } from './observability/logger.ts';
+import { createLogger, kafkajsLogCreator, kafkajsLogLevel } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { AuditEncoder } from './pipeline/audit.ts';
 import { Decoder } from './pipeline/decode.ts';
@@ -74,6 +74,7 @@ export function createApp(config: Config, options: AppOptions): App {
   }
 
   async function start(): Promise<void> {
+    logger.info({ config: describeConfig(config) }, 'starting');
     await health.start();
     closers.push({ name: 'http', close: () => health.close() });
 
@@ -206,7 +207,7 @@ function kafkaConfig(config: Config, logger: Logger): KafkaConfig {
     ...(kafka.sasl ? { sasl: { ...kafka.sasl } as KafkaConfig['sasl'] } : {}),
     connectionTimeout: kafka.connectionTimeoutMs,
     requestTimeout: kafka.requestTimeoutMs,
-    logLevel: kafkaLogLevel.WARN,
+    logLevel: kafkajsLogLevel(config.logLevel),
     logCreator: kafkajsLogCreator(logger),
     retry: { initialRetryTime: 300, retries: 8 },
   };

@@ -143,10 +143,16 @@ export async function pipelineTopics(topics: TestTopics, prefix: string, inputPa
 let counter = 0;
 
 /** A made-up Segment event; `kind` picks its shape. Every PHI field carries a canary. */
+export interface TestEvent {
+  readonly messageId: string;
+  readonly userId?: string;
+  readonly [field: string]: unknown;
+}
+
 export function segmentEvent(
   kind: 'search' | 'booked' | 'rx' | 'identify' | 'page',
   userNo: number,
-): Record<string, unknown> {
+): TestEvent {
   counter += 1;
   const base = {
     messageId: `msg-${Date.now().toString(36)}-${counter}-${randomBytes(3).toString('hex')}`,

@@ -18,6 +18,7 @@ import {
   pipelineTopics,
   SEGMENT_SCHEMA,
   segmentEvent,
+  type TestEvent,
   writePolicy,
 } from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
@@ -52,7 +53,7 @@ async function assertExactlyOnce(
 }
 
 /** Events every destination receives (booked passes all three policies). */
-function bookedEvents(n: number, from = 0): Record<string, unknown>[] {
+function bookedEvents(n: number, from = 0): TestEvent[] {
   return Array.from({ length: n }, (_, i) => segmentEvent('booked', from + i));
 }
 
