@@ -1,0 +1,101 @@
+/**
+ * `phi-gate preview --policy F --event E.json [--schema S.avsc] [--explain]`: what each destination
+ * would receive for one event. The event is natural JSON (as a person writes a Segment event);
+ * the schema defaults to the package's schemas/segment-event.avsc. Prints one JSON object keyed by
+ * destination: the sanitized event, or null where it is filtered or failed closed. --explain maps
+ * each destination to { event, outcome, fields, kids, policyVersion, errorCode } instead.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import avro from 'avsc';
+import { formatProblems, isPhiGateError, PhiGateError } from '../errors.ts';
+import { fromNaturalJson, loadPolicy, packageRoot } from '../policy/index.ts';
+import type { Command } from './io.ts';
+import { EXIT } from './io.ts';
+
+const USAGE = 'usage: phi-gate preview --policy FILE --event EVENT.json [--schema SCHEMA.avsc] [--explain]\n';
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PhiGateError(
+      'PHIGATE_ERR_INPUT',
+      `cannot read ${what} '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PhiGateError('PHIGATE_ERR_INPUT', `${what} '${path}' is not JSON`);
+  }
+}
+
+export const preview: Command = async (argv, io) => {
+  let values: { policy?: string; event?: string; schema?: string; explain?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        policy: { type: 'string' },
+        event: { type: 'string' },
+        schema: { type: 'string' },
+        explain: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    io.stderr.write(`phi-gate preview: ${(err as Error).message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (!values.policy || !values.event) {
+    io.stderr.write(`phi-gate preview: --policy and --event are required\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    const policy = await loadPolicy(resolve(io.cwd, values.policy), { env: io.env });
+    const schemaPath = values.schema
+      ? resolve(io.cwd, values.schema)
+      : join(packageRoot(), 'schemas', 'segment-event.avsc');
+    const schema = await readJson(schemaPath, 'schema');
+    let type: avro.Type;
+    try {
+      type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' });
+    } catch (err) {
+      throw new PhiGateError(
+        'PHIGATE_ERR_INPUT',
+        `schema '${schemaPath}' is not a usable Avro schema (${(err as Error).message})`,
+      );
+    }
+    const record = fromNaturalJson(type, await readJson(resolve(io.cwd, values.event), 'event'), schema);
+
+    const out: Record<string, unknown> = {};
+    for (const d of policy.destinations) {
+      const plan = d.compile(type, { writerSchema: schema });
+      const result = plan.apply(record);
+      const event = result.outcome === 'delivered' ? JSON.parse(plan.toJson(result.value)) : null;
+      if (result.outcome === 'failed_closed') {
+        const where = Object.keys(result.decision.fields)[0] ?? '(record)';
+        io.stderr.write(
+          `${d.name}: failed closed at ${where}: ${result.error.code}: ${result.error.message}\n`,
+        );
+      }
+      const { outcome, fields, kids, policyVersion, errorCode } = result.decision;
+      out[d.name] = values.explain ? { event, outcome, fields, kids, policyVersion, errorCode } : event;
+    }
+    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return EXIT.ok;
+  } catch (err) {
+    if (!isPhiGateError(err)) throw err;
+    io.stderr.write(`${formatProblems(err)}\n`);
+    return err.code === 'PHIGATE_ERR_POLICY_INVALID' ? EXIT.invalid : EXIT.failure;
+  }
+};

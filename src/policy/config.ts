@@ -1,0 +1,269 @@
+/**
+ * The semantic pass: from the schema-checked document (defaults filled in) to the normalized,
+ * frozen configuration the engine compiles. It checks what a JSON schema cannot express — path
+ * syntax, regexes, hash without a hashKey, encrypt without keys, the active kid, duplicate topics —
+ * and reports every problem with its path. It is defensive: it also runs on a document that failed
+ * the schema, so one `check` lists the schema's and its own problems together.
+ */
+import type { KeySource } from '../crypto/index.ts';
+import type { Problem } from '../errors.ts';
+import type { DetectorMode } from './detectors.ts';
+import { compileMatchers, knownMatcherNames, type MatcherSet, type MatchersConfig } from './matchers.ts';
+import { type PathPattern, parsePath } from './paths.ts';
+import { displayPath, type Segment } from './problem-path.ts';
+import { normalizeRule, type PiiAction, type Rule } from './rules.ts';
+import { checkValueRegex } from './safe-regex.ts';
+
+export interface FieldRule {
+  readonly pattern: PathPattern;
+  readonly rule: Rule;
+}
+
+export interface EncryptionConfig {
+  readonly scheme: 'jwe' | 'rsa-oaep-256';
+  readonly active: string;
+  readonly keys: readonly { readonly kid: string; readonly publicKey: KeySource }[];
+  readonly reuse: { readonly maxValues?: number; readonly maxSeconds?: number } | null;
+}
+
+export interface DestinationConfig {
+  readonly name: string;
+  readonly topic: string;
+  readonly format: 'avro' | 'json';
+  readonly mode: 'allowlist' | 'blocklist';
+  /** null = every event; names or call types. */
+  readonly eventsAllow: readonly string[] | null;
+  readonly eventsDrop: readonly string[];
+  readonly key: 'hash' | 'drop' | 'keep';
+  readonly headers: 'drop' | 'keep';
+  readonly pii: PiiAction;
+  readonly detectors: DetectorMode;
+  readonly fields: readonly FieldRule[];
+  readonly hashKey: KeySource | null;
+  readonly encryption: EncryptionConfig | null;
+}
+
+export interface PolicyConfig {
+  readonly matchers: MatchersConfig;
+  readonly auditHashKey: KeySource | null;
+  readonly destinations: readonly DestinationConfig[];
+}
+
+/** Top-level envelope fields that pass in both modes unless a rule says otherwise. */
+export const ENVELOPE_ALLOW: ReadonlySet<string> = new Set([
+  'messageId',
+  'type',
+  'event',
+  'timestamp',
+  'sentAt',
+  'receivedAt',
+  'originalTimestamp',
+]);
+/** Top-level identifiers hashed unless a rule says otherwise. */
+export const ENVELOPE_HASH: ReadonlySet<string> = new Set(['userId', 'anonymousId']);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+const keySource = (v: unknown): KeySource | null => {
+  if (!isObj(v)) return null;
+  if (typeof v.file === 'string') return { file: v.file };
+  if (typeof v.env === 'string') return { env: v.env };
+  return null;
+};
+
+function matchersConfig(doc: Obj, problems: Problem[]): MatchersConfig {
+  const m = isObj(doc.matchers) ? doc.matchers : {};
+  const custom: { name: string; keys: string[]; values?: string }[] = [];
+  const seen = new Set<string>();
+  (Array.isArray(m.custom) ? m.custom : []).forEach((c: unknown, i) => {
+    if (!isObj(c) || typeof c.name !== 'string') return;
+    const at = (k: string): string => displayPath(['matchers', 'custom', i, k]);
+    if (seen.has(c.name))
+      problems.push({ path: at('name'), message: `matcher '${c.name}' is defined twice` });
+    seen.add(c.name);
+    const entry: { name: string; keys: string[]; values?: string } = { name: c.name, keys: strings(c.keys) };
+    if (typeof c.values === 'string') {
+      const bad = checkValueRegex(c.values);
+      if (bad !== null) problems.push({ path: at('values'), message: bad });
+      else entry.values = c.values;
+    }
+    custom.push(entry);
+  });
+  const synonyms: Record<string, string[]> = {};
+  const config = { synonyms, custom };
+  const known = knownMatcherNames(config);
+  for (const [name, keys] of Object.entries(isObj(m.synonyms) ? m.synonyms : {})) {
+    if (!known.has(name)) {
+      problems.push({
+        path: displayPath(['matchers', 'synonyms', name]),
+        message: `no matcher named '${name}' (built-ins: ${[...known].join(', ')})`,
+      });
+      continue;
+    }
+    synonyms[name] = strings(keys);
+  }
+  return config;
+}
+
+function fieldRules(name: string, fields: unknown, problems: Problem[]): FieldRule[] {
+  const out: FieldRule[] = [];
+  for (const [path, raw] of Object.entries(isObj(fields) ? fields : {})) {
+    const parsed = parsePath(path);
+    if (!parsed.ok) {
+      problems.push({
+        path: displayPath(['destinations', name, 'fields', path]),
+        message: `bad path: ${parsed.error}`,
+      });
+      continue;
+    }
+    const validShape = typeof raw === 'string' || isObj(raw);
+    if (validShape) out.push(Object.freeze({ pattern: parsed.pattern, rule: normalizeRule(raw) }));
+  }
+  // Deterministic order regardless of YAML key order: versions and schemas must not depend on it.
+  return out.sort((a, b) =>
+    a.pattern.source < b.pattern.source ? -1 : a.pattern.source > b.pattern.source ? 1 : 0,
+  );
+}
+
+/** Why a destination needs its hashKey (empty: it does not). */
+function hashUses(d: Obj, rules: readonly FieldRule[]): string[] {
+  const uses: string[] = [];
+  if (d.key === 'hash') uses.push('key: hash');
+  if (d.pii === 'hash') uses.push('pii: hash');
+  for (const r of rules) if (r.rule.action === 'hash') uses.push(displayPath(['fields', r.pattern.source]));
+  const explicit = new Set(rules.filter((r) => r.pattern.tokens.length === 1).map((r) => r.pattern.source));
+  for (const id of ENVELOPE_HASH)
+    if (!explicit.has(id)) uses.push(`${id} (hashed by default unless a rule names it)`);
+  return uses;
+}
+
+function encryptUses(d: Obj, rules: readonly FieldRule[]): string[] {
+  const uses: string[] = [];
+  if (d.pii === 'encrypt') uses.push('pii: encrypt');
+  for (const r of rules)
+    if (r.rule.action === 'encrypt') uses.push(displayPath(['fields', r.pattern.source]));
+  return uses;
+}
+
+function encryptionConfig(name: string, e: unknown, problems: Problem[]): EncryptionConfig | null {
+  if (!isObj(e)) return null;
+  const keys: { kid: string; publicKey: KeySource }[] = [];
+  const kids = new Set<string>();
+  (Array.isArray(e.keys) ? e.keys : []).forEach((k: unknown, i) => {
+    if (!isObj(k) || typeof k.kid !== 'string') return;
+    if (kids.has(k.kid)) {
+      problems.push({
+        path: displayPath(['destinations', name, 'encryption', 'keys', i, 'kid']),
+        message: `kid '${k.kid}' is listed twice`,
+      });
+    }
+    kids.add(k.kid);
+    const src = keySource(k.publicKey);
+    if (src !== null) keys.push({ kid: k.kid, publicKey: src });
+  });
+  if (typeof e.active === 'string' && !kids.has(e.active)) {
+    problems.push({
+      path: displayPath(['destinations', name, 'encryption', 'active']),
+      message: `active kid '${e.active}' is not among the listed keys`,
+    });
+  }
+  const reuse = isObj(e.reuse)
+    ? {
+        ...(typeof e.reuse.maxValues === 'number' ? { maxValues: e.reuse.maxValues } : {}),
+        ...(typeof e.reuse.maxSeconds === 'number' ? { maxSeconds: e.reuse.maxSeconds } : {}),
+      }
+    : null;
+  return {
+    scheme: e.scheme === 'rsa-oaep-256' ? 'rsa-oaep-256' : 'jwe',
+    active: typeof e.active === 'string' ? e.active : '',
+    keys,
+    reuse,
+  };
+}
+
+function destinationConfig(name: string, d: Obj, problems: Problem[]): DestinationConfig {
+  const at = (...rest: Segment[]): string => displayPath(['destinations', name, ...rest]);
+  const fields = fieldRules(name, d.fields, problems);
+  const hashKey = keySource(d.hashKey);
+  const uses = hashUses(d, fields);
+  if (hashKey === null && uses.length > 0) {
+    problems.push({ path: at('hashKey'), message: `missing: hash is used by ${uses.join(', ')}` });
+  }
+  const encryption = encryptionConfig(name, d.encryption, problems);
+  const enc = encryptUses(d, fields);
+  if (encryption === null && enc.length > 0) {
+    problems.push({ path: at('encryption'), message: `missing: encrypt is used by ${enc.join(', ')}` });
+  }
+  const events = isObj(d.events) ? d.events : {};
+  return Object.freeze({
+    name,
+    topic: typeof d.topic === 'string' ? d.topic : `events.dest.${name}`,
+    format: d.format === 'json' ? 'json' : 'avro',
+    mode: d.mode === 'blocklist' ? 'blocklist' : 'allowlist',
+    eventsAllow: Array.isArray(events.allow) ? Object.freeze(strings(events.allow)) : null,
+    eventsDrop: Object.freeze(strings(events.drop)),
+    key: d.key === 'drop' || d.key === 'keep' ? d.key : 'hash',
+    headers: d.headers === 'keep' ? 'keep' : 'drop',
+    pii: d.pii === 'hash' || d.pii === 'encrypt' ? d.pii : 'drop',
+    detectors: d.detectors === 'off' || d.detectors === 'flag' ? d.detectors : 'redact',
+    fields: Object.freeze(fields),
+    hashKey,
+    encryption,
+  } satisfies DestinationConfig);
+}
+
+/** Warnings: an explicit `allow` on a field whose name a matcher flags (it would pass PII on purpose). */
+function allowWarnings(destinations: readonly DestinationConfig[], matchers: MatcherSet): Problem[] {
+  const warnings: Problem[] = [];
+  for (const d of destinations) {
+    for (const { pattern, rule } of d.fields) {
+      const last = pattern.tokens[pattern.tokens.length - 1];
+      if (rule.action !== 'allow' || last?.kind !== 'name') continue;
+      const hit = matchers.match(last.name);
+      if (hit !== null) {
+        warnings.push({
+          path: displayPath(['destinations', d.name, 'fields', pattern.source]),
+          message: `${d.mode} destination allows a field the '${hit}' matcher flags as personal data`,
+        });
+      }
+    }
+  }
+  return warnings;
+}
+
+export function normalizePolicy(
+  doc: unknown,
+  problems: Problem[],
+): { config: PolicyConfig; warnings: Problem[] } {
+  const root = isObj(doc) ? doc : {};
+  const matcherProblems: Problem[] = [];
+  const matchers = matchersConfig(root, matcherProblems);
+  problems.push(...matcherProblems);
+  const destinations: DestinationConfig[] = [];
+  const topics = new Map<string, string>();
+  for (const [name, raw] of Object.entries(isObj(root.destinations) ? root.destinations : {})) {
+    if (!isObj(raw)) continue;
+    const d = destinationConfig(name, raw, problems);
+    const other = topics.get(d.topic);
+    if (other !== undefined) {
+      problems.push({
+        path: displayPath(['destinations', name, 'topic']),
+        message: `topic '${d.topic}' is also used by destination '${other}'`,
+      });
+    }
+    topics.set(d.topic, name);
+    destinations.push(d);
+  }
+  destinations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const audit = isObj(root.audit) ? root.audit : {};
+  const config: PolicyConfig = Object.freeze({
+    matchers,
+    auditHashKey: keySource(audit.hashKey),
+    destinations: Object.freeze(destinations),
+  });
+  // Bad custom regexes were left out of `matchers`, so compiling them here is safe.
+  const warnings = allowWarnings(destinations, compileMatchers(matchers));
+  return { config, warnings };
+}

@@ -1,0 +1,18 @@
+/**
+ * phi-gate's policy engine: load a policy once, compile a plan per (writer schema, destination),
+ * run plans per record. See docs/policy.md for the rules and their exact outputs.
+ */
+
+export { fromNaturalJson } from './from-json.ts';
+export { loadPolicy, parsePolicy } from './load.ts';
+export { packageRoot } from './package-root.ts';
+export type {
+  CompileOptions,
+  Decision,
+  Destination,
+  Outcome,
+  Plan,
+  PlanResult,
+  Policy,
+  Problem,
+} from './types.ts';
