@@ -38,7 +38,8 @@ tools="$PHIGATE_CACHE/deploy-tools"
 bin="$tools/bin"
 venv="$tools/venv-kv$KUBERNETES_VALIDATE_VERSION-hadolint$HADOLINT_VERSION"
 mkdir -p "$bin"
-export GOFLAGS=-buildvcs=false GOMODCACHE="$PHIGATE_CACHE/go/mod" GOCACHE="$PHIGATE_CACHE/go/build"
+# -modcacherw: the module cache stays deletable with rm -rf
+export GOFLAGS="-buildvcs=false -modcacherw" GOMODCACHE="$PHIGATE_CACHE/go/mod" GOCACHE="$PHIGATE_CACHE/go/build"
 export PIP_CACHE_DIR="$PHIGATE_CACHE/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
