@@ -26,13 +26,12 @@ function invalid(problems: readonly Problem[]): PhiGateError {
 }
 
 function parseYaml(text: string, problems: Problem[]): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   for (const err of doc.errors) {
     const at = err.linePos?.[0];
-    problems.push({
-      path: at ? `(yaml) line ${at.line}, column ${at.col}` : '(yaml)',
-      message: err.message.split('\n')[0] ?? 'syntax error',
-    });
+    // The pretty message ends with " at line L, column C:" and a code frame: keep the sentence only.
+    const message = (err.message.split('\n')[0] ?? 'syntax error').replace(/ at line \d+, column \d+:?$/, '');
+    problems.push({ path: at ? `(yaml) line ${at.line}, column ${at.col}` : '(yaml)', message });
   }
   if (problems.length > 0) return undefined;
   return doc.toJS({ maxAliasCount: 100 });

@@ -67,8 +67,6 @@ export function parsePath(text: string): ParseResult {
       continue;
     }
     if (c === '[' && text[i + 1] === '"') {
-      if (!expectSegment && tokens.length > 0)
-        return { ok: false, error: `quoted segment must follow a dot (offset ${i})` };
       const q = readQuoted(text, i);
       if (typeof q === 'string') return { ok: false, error: q };
       tokens.push({ kind: 'name', name: q.key });

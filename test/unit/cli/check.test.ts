@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { check } from '../../../src/cli/check.ts';
+import { EXIT } from '../../../src/cli/io.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+async function run(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await check(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: ROOT });
+  return { code, out, err };
+}
+
+function tempPolicy(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'phigate-check-'));
+  const file = join(dir, 'policy.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe('phi-gate check', () => {
+  test('the example policy is valid; its warnings are printed; exit 0', async () => {
+    const r = await run(['--policy', 'deploy/examples/policy.yaml']);
+    assert.equal(r.code, EXIT.ok);
+    assert.match(r.out, /is valid \(version [0-9a-f]{16}\)/);
+    assert.match(r.out, /mixpanel: topic events\.dest\.mixpanel/);
+    assert.match(r.err, /^warning: destinations\.mixpanel\.fields\["name"\]: .*'name' matcher/m);
+  });
+
+  test('with --schema: every destination compiles; rules matching nothing are warnings', async () => {
+    const file = tempPolicy(
+      'version: 1\ndestinations:\n  d:\n    key: drop\n    fields: { userId: drop, anonymousId: drop, properties.nosuch: allow }\n',
+    );
+    const r = await run(['--policy', file, '--schema', 'schemas/segment-event.avsc']);
+    assert.equal(r.code, EXIT.ok);
+    assert.match(
+      r.err,
+      /warning: destinations\.d\.fields\["properties\.nosuch"\]: matches no field of the schema/,
+    );
+  });
+
+  test('an invalid policy: every problem on stderr with its path, EXIT.invalid', async () => {
+    const file = tempPolicy(
+      'version: 2\ndestinations:\n  d:\n    mode: strict\n    fields: { "a..b": allow, x: shred }\n',
+    );
+    const r = await run(['--policy', file]);
+    assert.equal(r.code, EXIT.invalid);
+    for (const line of [
+      /- version: must be 1/,
+      /- destinations\.d\.mode: must be one of: allowlist, blocklist/,
+      /- destinations\.d\.fields\["a\.\.b"\]: bad path/,
+      /- destinations\.d\.fields\["x"\]: must be one of/,
+      /- destinations\.d\.hashKey: missing/,
+    ]) {
+      assert.match(r.err, line);
+    }
+    assert.equal(r.out, '');
+  });
+
+  test('usage errors', async () => {
+    assert.equal((await run([])).code, EXIT.usage);
+    assert.equal((await run(['--policy'])).code, EXIT.usage);
+    assert.equal((await run(['--policy', 'x', '--bogus'])).code, EXIT.usage);
+  });
+
+  test('an unusable schema file is reported', async () => {
+    const r = await run(['--policy', 'deploy/examples/policy.yaml', '--schema', 'package.json']);
+    assert.equal(r.code, EXIT.invalid);
+    assert.match(r.err, /not a usable Avro schema/);
+  });
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { EXIT } from '../../../src/cli/io.ts';
+import { preview } from '../../../src/cli/preview.ts';
+import { decryptValue, loadPrivateKey } from '../../../src/crypto/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const EXAMPLES = join(ROOT, 'deploy', 'examples');
+
+async function run(argv: string[], cwd = ROOT): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await preview(argv, { stdout, stderr, stdin: new PassThrough(), env: {}, cwd });
+  return { code, out, err };
+}
+
+const POLICY = join(EXAMPLES, 'policy.yaml');
+const event = (name: string) => join(EXAMPLES, 'events', name);
+
+describe('phi-gate preview', () => {
+  test('one JSON object keyed by destination: the sanitized event, or null where filtered', async () => {
+    const r = await run(['--policy', POLICY, '--event', event('provider-search.json')]);
+    assert.equal(r.code, EXIT.ok, r.err);
+    const out = JSON.parse(r.out);
+    assert.deepEqual(Object.keys(out), ['google-ads', 'mixpanel', 'warehouse']);
+    assert.equal(out['google-ads'], null);
+    assert.equal(out.mixpanel.properties.specialty, 'cardiology');
+    assert.equal(
+      out.mixpanel.properties.searchQuery,
+      'cardiologist near 02139, call me back at [REDACTED:phone]',
+    );
+    assert.equal(out.mixpanel.properties.zip, '021');
+    assert.equal(out.mixpanel.context.ip, '203.0.113.0');
+    assert.equal(
+      out.mixpanel.context.page.url,
+      'https://care.example.com/find-a-doctor?utm_source=newsletter&utm_campaign=winter',
+    );
+    assert.match(out.mixpanel.userId, /^[0-9a-f]{64}$/);
+    assert.deepEqual(out.mixpanel.properties.extras, { utm_content: 'search-box' }); // insurance_id hit a matcher
+  });
+
+  test('--explain: outcome, fields, kids, version and error code per destination', async () => {
+    const r = await run(['--policy', POLICY, '--event', event('prescription-filled.json'), '--explain']);
+    assert.equal(r.code, EXIT.ok, r.err);
+    const out = JSON.parse(r.out);
+    assert.equal(out.mixpanel.outcome, 'filtered');
+    assert.equal(out.mixpanel.event, null);
+    assert.equal(out.warehouse.outcome, 'delivered');
+    assert.equal(out.warehouse.fields['properties.mrn'], 'encrypt');
+    assert.deepEqual(out.warehouse.kids.includes('DEMO-ONLY-warehouse-2026-01'), true);
+    assert.match(out.warehouse.policyVersion, /^[0-9a-f]{16}$/);
+    assert.equal(out.warehouse.errorCode, null);
+    // The demo key pair round-trips.
+    const key = loadPrivateKey(join(EXAMPLES, 'keys', 'DEMO-ONLY-warehouse-2026-01.key.pem'));
+    assert.equal(decryptValue(out.warehouse.event.properties.mrn, key), 'MRN-00482913');
+  });
+
+  test('every example event previews; PHI in free text never reaches mixpanel', async () => {
+    for (const name of [
+      'appointment-booked.json',
+      'identify.json',
+      'page-utm.json',
+      'visit-notes.json',
+      'provider-search.json',
+      'prescription-filled.json',
+    ]) {
+      const r = await run(['--policy', POLICY, '--event', event(name)]);
+      assert.equal(r.code, EXIT.ok, `${name}: ${r.err}`);
+      const mixpanel = JSON.stringify(JSON.parse(r.out).mixpanel);
+      assert.doesNotMatch(
+        mixpanel,
+        /Testperson|jane\.testperson|900-12-3456|555-0142|4111 1111|MRN-004|M-2026/,
+        name,
+      );
+    }
+  });
+
+  test('a failing action: null for that destination, the reason on stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    writeFileSync(
+      join(dir, 'e.json'),
+      JSON.stringify({
+        messageId: 'm',
+        type: 'track',
+        event: 'x',
+        timestamp: '2026-01-01T00:00:00Z',
+        properties: { dob: 'July 1984' },
+      }),
+    );
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      'version: 1\ndestinations:\n  d:\n    key: drop\n    fields: { userId: drop, anonymousId: drop, properties.dob: { generalize: year } }\n',
+    );
+    const r = await run(['--policy', 'p.yaml', '--event', 'e.json', '--explain'], dir);
+    assert.equal(r.code, EXIT.ok);
+    const out = JSON.parse(r.out);
+    assert.deepEqual(out.d, {
+      event: null,
+      outcome: 'failed_closed',
+      fields: { 'properties.dob': 'failed:PHIGATE_ERR_ACTION' },
+      kids: [],
+      policyVersion: out.d.policyVersion,
+      errorCode: 'PHIGATE_ERR_ACTION',
+    });
+    assert.match(r.err, /d: failed closed at properties\.dob/);
+    assert.doesNotMatch(r.err, /July/);
+  });
+
+  test('input errors: an event that does not fit the schema, a missing file, usage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    writeFileSync(join(dir, 'e.json'), JSON.stringify({ type: 'track' }));
+    const bad = await run(['--policy', POLICY, '--event', join(dir, 'e.json')]);
+    assert.equal(bad.code, EXIT.failure);
+    assert.match(bad.err, /PHIGATE_ERR_INPUT: messageId: is required/);
+    assert.equal((await run(['--policy', POLICY, '--event', join(dir, 'nope.json')])).code, EXIT.failure);
+    assert.equal((await run(['--policy', POLICY])).code, EXIT.usage);
+  });
+
+  test('the default schema resolves from the package root, not the working directory', async () => {
+    const r = await run(['--policy', POLICY, '--event', event('identify.json')], tmpdir());
+    assert.equal(r.code, EXIT.ok, r.err);
+  });
+});

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createGeneralizeAction } from '../../../../src/policy/actions/generalize.ts';
+import type { LeafInfo } from '../../../../src/policy/actions/types.ts';
+
+const STRING: LeafInfo = { avroType: 'string', logicalType: undefined };
+const g = (to: Parameters<typeof createGeneralizeAction>[0], leaf: LeafInfo = STRING) =>
+  createGeneralizeAction(to, leaf);
+
+describe('generalize: year / month', () => {
+  test('ISO dates and date-times, as written (no time-zone shift)', () => {
+    assert.equal(g('year')('1984-07-02'), '1984');
+    assert.equal(g('month')('1984-07-02'), '1984-07');
+    assert.equal(g('year')('1984-12-31T23:30:00-05:00'), '1984');
+    assert.equal(g('month')(' 1984-07 '), '1984-07');
+    assert.equal(g('year')('19840702'), '1984'); // HL7
+  });
+  test('numbers: epoch ms by default, or what the logical type says', () => {
+    const ms = Date.UTC(1984, 6, 2);
+    assert.equal(g('month')(ms), '1984-07');
+    assert.equal(g('month', { avroType: 'long', logicalType: 'timestamp-micros' })(ms * 1000), '1984-07');
+    assert.equal(g('year', { avroType: 'int', logicalType: 'date' })(ms / 86_400_000), '1984');
+  });
+  for (const bad of ['July 2, 1984', '1984-13-01', '1984-02-45', 'yesterday', '84-07-02']) {
+    test(`fails closed on ${JSON.stringify(bad)}`, () =>
+      assert.throws(() => g('year')(bad), { code: 'PHIGATE_ERR_ACTION' }));
+  }
+  test('the empty string stays empty', () => assert.equal(g('year')(''), ''));
+});
+
+describe('generalize: zip3', () => {
+  test('first three digits of a US ZIP or ZIP+4', () => {
+    assert.equal(g('zip3')('02139'), '021');
+    assert.equal(g('zip3')('02139-4307'), '021');
+    assert.equal(g('zip3')(2139), '021'); // a ZIP stored as a number lost its leading zero
+  });
+  test('Safe Harbor: sparsely populated prefixes become 000', () => {
+    assert.equal(g('zip3')('03601'), '000');
+    assert.equal(g('zip3')('89301'), '000');
+  });
+  for (const bad of ['SW1A 1AA', '0213', 'abcde', '02139-12']) {
+    test(`fails closed on ${JSON.stringify(bad)}`, () =>
+      assert.throws(() => g('zip3')(bad), { code: 'PHIGATE_ERR_ACTION' }));
+  }
+});
+
+describe('generalize: ipv4-24 / ipv6-48', () => {
+  test('IPv4 → /24', () => assert.equal(g('ipv4-24')('203.0.113.57'), '203.0.113.0'));
+  test('IPv6 → /48, canonical form', () => {
+    assert.equal(g('ipv6-48')('2001:db8:85a3:8d3:1319:8a2e:370:7348'), '2001:db8:85a3::');
+    assert.equal(g('ipv6-48')('2001:0db8:0000:0000::1'), '2001:db8::');
+    assert.equal(g('ipv6-48')('fe80::1%eth0'), 'fe80::');
+  });
+  test('either option accepts either family; IPv4-mapped IPv6 is IPv4', () => {
+    assert.equal(g('ipv4-24')('2001:db8:85a3::1'), '2001:db8:85a3::');
+    assert.equal(g('ipv6-48')('198.51.100.23'), '198.51.100.0');
+    assert.equal(g('ipv6-48')('::ffff:198.51.100.23'), '198.51.100.0');
+  });
+  for (const bad of ['localhost', '300.1.1.1', '1.2.3', 'jane@example.com']) {
+    test(`fails closed on ${JSON.stringify(bad)}`, () =>
+      assert.throws(() => g('ipv4-24')(bad), { code: 'PHIGATE_ERR_ACTION' }));
+  }
+});
