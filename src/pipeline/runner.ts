@@ -44,6 +44,7 @@ export class Runner {
   readonly #consumer: Consumer;
   /** Partitions assigned since the last join whose committed offset has not been re-read yet. */
   readonly #unverified = new Set<number>();
+  #assigned: readonly number[] = [];
   #joined = false;
   #started = false;
 
@@ -99,6 +100,12 @@ export class Runner {
   #onJoin(assignment: Record<string, number[]>): void {
     this.#joined = true;
     const partitions = assignment[this.#o.inputTopic] ?? [];
+    // a partition another member owns now is its to report: a stale lag series would mislead alerts
+    for (const p of this.#assigned) {
+      if (!partitions.includes(p))
+        this.#o.metrics.consumerLag.remove({ topic: this.#o.inputTopic, partition: String(p) });
+    }
+    this.#assigned = partitions;
     this.#unverified.clear();
     for (const p of partitions) this.#unverified.add(p);
     const keep = new Set(partitions.map((p) => this.#o.transactions.transactionalId(this.#o.inputTopic, p)));
