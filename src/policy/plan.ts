@@ -7,6 +7,7 @@ import avro from 'avsc';
 import { isPhiGateError, PhiGateError } from '../errors.ts';
 import type { ActionFn, LeafInfo } from './actions/types.ts';
 import { annotate, NO_ANNOTATION } from './compile/annotations.ts';
+import { fieldsBuilder } from './compile/codegen.ts';
 import type { AvroNode, CompileEnv } from './compile/env.ts';
 import { Namer } from './compile/namer.ts';
 import { compileNode } from './compile/nodes.ts';
@@ -81,6 +82,7 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
   const staticFields = Object.freeze(
     Object.fromEntries(node.entries.map(([p, a]) => [p === '' ? '(value)' : p, a])),
   );
+  const withDynamic = fieldsBuilder(staticFields);
   const kids = Object.freeze([...kidSet].sort());
   const identity = compileEventIdentity(root);
   const passes = compileEventFilter(ctx.config.eventsAllow, ctx.config.eventsDrop);
@@ -118,7 +120,7 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
         };
       }
       const value = fn(record);
-      const fields = state.dynamic === null ? staticFields : Object.assign({}, staticFields, state.dynamic);
+      const fields = state.dynamic === null ? staticFields : withDynamic(state.dynamic);
       return {
         outcome: 'delivered',
         value,

@@ -12,6 +12,7 @@ import { createAllowString } from '../actions/allow.ts';
 import { ITEMS_STEP, type PathStep } from '../paths.ts';
 import { type Rule, ruleLabel } from '../rules.ts';
 import type { Annotation } from './annotations.ts';
+import { recordBuilder } from './codegen.ts';
 import {
   type AvroNode,
   type CompileEnv,
@@ -105,18 +106,10 @@ function compileRecord(env: CompileEnv, type: AvroNode, pos: Position, rule: Rul
   };
   const identity = kept.length === (type.fields ?? []).length && kept.every((k) => k.node.identity);
   if (identity) return { schema, fn: IDENTITY, identity, entries };
-  const names = kept.map((k) => k.name);
-  const fns = kept.map((k) => k.node.fn);
-  const n = names.length;
-  const fn: NodeFn = (value) => {
-    const v = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) {
-      const name = names[i] as string;
-      out[name] = (fns[i] as NodeFn)(v[name]);
-    }
-    return out;
-  };
+  const fn = recordBuilder(
+    kept.map((k) => k.name),
+    kept.map((k) => k.node.fn),
+  );
   return { schema, fn, identity, entries };
 }
 
