@@ -71,6 +71,11 @@ export const ERRORS = {
     disposition: 'fail_closed',
     summary: 'sanitized record does not encode',
   },
+  PHIGATE_ERR_RECORD_TOO_LARGE: {
+    retryable: false,
+    disposition: 'fail_closed',
+    summary: 'sanitized record is larger than one produce request may carry',
+  },
   PHIGATE_ERR_PLAN: {
     retryable: false,
     disposition: 'fail_closed',

@@ -8,13 +8,14 @@
  * for a record gets nothing for it (fail closed); the other destinations are unaffected.
  */
 import type { IHeaders } from 'kafkajs';
-import { PhiGateError } from '../errors.ts';
+import type { ErrorCode, PhiGateError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Decision, Destination, Policy } from '../policy/index.ts';
 import type { AuditEncoder, OutMessage, Source } from './audit.ts';
 import type { Decoder } from './decode.ts';
 import { deadLetter } from './dlq.ts';
 import type { Route, Routes } from './routes.ts';
+import { MAX_RECORD_BYTES } from './transactions.ts';
 
 export interface InputRecord {
   readonly key: Buffer | null;
@@ -107,11 +108,18 @@ function deliver(
     return {
       ...result.decision,
       outcome: 'failed_closed',
-      errorCode: new PhiGateError('PHIGATE_ERR_ENCODE').code,
+      errorCode: 'PHIGATE_ERR_ENCODE' satisfies ErrorCode,
     };
   }
   const key = destination.transformKey(record.key);
   const message: OutMessage = { key, value: encoded };
+  if (encoded.length > MAX_RECORD_BYTES) {
+    return {
+      ...result.decision,
+      outcome: 'failed_closed',
+      errorCode: 'PHIGATE_ERR_RECORD_TOO_LARGE' satisfies ErrorCode,
+    };
+  }
   if (key === null) {
     // no key to partition by: keep the input partition's order instead
     const partitions = ctx.partitionsOf(destination.topic);

@@ -24,6 +24,15 @@ export interface TransactionOptions {
   readonly instrument?: (producer: Producer, client: string) => void;
 }
 
+/**
+ * kafkajs puts every record of one topic-partition in one request into one record batch and never
+ * splits by size, while brokers refuse batches over `message.max.bytes` (1 MiB by default). A
+ * transaction's records are therefore sent in slices of at most this many bytes, in order.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+/** A single record above this cannot be sent at all; the pipeline fails it closed instead of stalling. */
+export const MAX_RECORD_BYTES = MAX_REQUEST_BYTES - 1024;
+
 const FENCED = new Set([
   'INVALID_PRODUCER_EPOCH',
   'PRODUCER_FENCED',
@@ -71,7 +80,8 @@ export class PartitionTransactions {
     let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       transaction = await producer.transaction();
-      if (outputs.length > 0) await transaction.sendBatch({ topicMessages: outputs, acks: -1 });
+      for (const slice of slices(outputs, MAX_REQUEST_BYTES))
+        await transaction.sendBatch({ topicMessages: slice, acks: -1 });
       await transaction.sendOffsets({
         consumerGroupId: this.#options.groupId,
         topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
@@ -123,6 +133,37 @@ export class PartitionTransactions {
       seconds,
     );
   }
+}
+
+/** Splits outputs into consecutive slices of at most `limit` bytes (estimated), keeping order per topic. */
+export function* slices(outputs: readonly TopicMessages[], limit: number): Generator<TopicMessages[]> {
+  let slice: TopicMessages[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of outputs) {
+    let current: TopicMessages['messages'] = [];
+    for (const m of messages) {
+      const size = recordSize(m);
+      if (bytes + size > limit && bytes > 0) {
+        if (current.length > 0) slice.push({ topic, messages: current });
+        yield slice;
+        slice = [];
+        current = [];
+        bytes = 0;
+      }
+      current.push(m);
+      bytes += size;
+    }
+    if (current.length > 0) slice.push({ topic, messages: current });
+  }
+  if (slice.length > 0) yield slice;
+}
+
+/** Bytes a record takes in a record batch, roughly: key, value, header names and values, framing. */
+export function recordSize(m: TopicMessages['messages'][number]): number {
+  let size = 64 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  if (m.headers)
+    for (const [name, v] of Object.entries(m.headers)) size += name.length + (v?.length ?? 0) + 8;
+  return size;
 }
 
 /** Maps kafkajs errors onto the catalogue: fenced producers are fatal for that partition; the rest retry. */
