@@ -15,6 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
+import { decryptValue } from '../../src/crypto/index.ts';
+import { fromNaturalJson, loadPolicy } from '../../src/policy/index.ts';
+import { compileType } from '../../src/registry/schemas.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const examples = join(root, 'deploy/examples');
@@ -51,6 +54,9 @@ async function main(): Promise<number> {
   );
   console.log(`registered ${input}-value as schema id ${schemaId}`);
 
+  // the sample events are natural JSON (ISO dates, plain unions): convert them as `preview` does
+  const writerSchema = JSON.parse(schema);
+  const writerType = compileType(writerSchema);
   const eventFiles = (await readdir(join(examples, 'events'))).filter((f) => f.endsWith('.json')).sort();
   const runTag = Date.now().toString(36);
   const events = await Promise.all(
@@ -66,6 +72,8 @@ async function main(): Promise<number> {
 
   step('phi-gate run (deploy/examples/policy.yaml)');
   const service = startService();
+  // whatever happens from here on, the child must not outlive the demo
+  process.once('exit', () => service.kill('SIGKILL'));
   await waitReady(service);
   console.log(`ready: metrics on http://127.0.0.1:${metricsPort}/metrics`);
 
@@ -77,18 +85,15 @@ async function main(): Promise<number> {
     messages: await Promise.all(
       events.map(async ({ event }) => ({
         key: String(event.userId ?? event.anonymousId ?? ''),
-        value: await registry.encode(schemaId, event),
+        value: await registry.encode(schemaId, fromNaturalJson(writerType, event, writerSchema)),
       })),
     ),
   });
   await producer.disconnect();
 
-  const policyText = await readFile(join(examples, 'policy.yaml'), 'utf8');
-  const destinations = [...policyText.matchAll(/^ {2}([a-z0-9-]+):\s*$/gm)].map((m) => m[1] as string);
-  const topicOf = (d: string) => {
-    const block = policyText.slice(policyText.indexOf(`  ${d}:`));
-    return /^\s{4}topic:\s*(\S+)/m.exec(block)?.[1] ?? `events.dest.${d}`;
-  };
+  const policy = await loadPolicy(join(examples, 'policy.yaml'), { env: process.env });
+  const destinations = policy.destinations.map((d) => d.name);
+  const topicOf = (name: string) => policy.destinations.find((d) => d.name === name)?.topic as string;
   const ids = new Set(events.map((e) => e.event.messageId as string));
   const expectedAudit = events.length * destinations.length;
   const outputs = await readBack(kafka, registry, [...destinations.map(topicOf), audit], ids, expectedAudit);
@@ -101,7 +106,9 @@ async function main(): Promise<number> {
     for (const d of destinations) {
       const got = outputs.get(topicOf(d))?.get(event.messageId as string);
       console.log(dim(`${d} (${topicOf(d)}):`));
-      console.log(indent(got ? JSON.stringify(got.value, null, 2) : 'nothing — filtered by its policy'));
+      console.log(
+        indent(got ? JSON.stringify(display(got.value), null, 2) : 'nothing — filtered by its policy'),
+      );
       const jwe = got ? findJwe(got.value) : undefined;
       if (jwe && privateKeys.length > 0) {
         const plain = await decryptWithAny(jwe.value, privateKeys);
@@ -235,7 +242,6 @@ function findJwe(value: unknown, path = ''): { path: string; value: string } | u
 }
 
 async function decryptWithAny(jwe: string, keys: KeyObject[]): Promise<string | undefined> {
-  const { decryptValue } = await import('../../src/crypto/index.ts');
   for (const key of keys) {
     try {
       return decryptValue(jwe, key);
@@ -246,6 +252,23 @@ async function decryptWithAny(jwe: string, keys: KeyObject[]): Promise<string | 
   return undefined;
 }
 
+/** For reading: null fields left out, JWE values shortened to their kid and length. */
+function display(value: unknown): unknown {
+  if (typeof value === 'string' && value.startsWith('eyJ') && value.split('.').length === 5) {
+    const header = JSON.parse(Buffer.from(value.split('.')[0] as string, 'base64url').toString());
+    return `<JWE kid=${header.kid}, ${value.length} chars>`;
+  }
+  if (Array.isArray(value)) return value.map(display);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, display(v)]),
+    );
+  }
+  return value;
+}
+
 function indent(text: string): string {
   return text.replace(/^/gm, '    ');
 }
@@ -253,7 +276,7 @@ function indent(text: string): string {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`demo failed: ${(err as Error).message}`);
+    console.error(`demo failed: ${(err as Error).stack ?? err}`);
     process.exit(1);
   },
 );
