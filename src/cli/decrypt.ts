@@ -6,10 +6,10 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { decryptValue } from '../crypto/decrypt.ts';
 import { loadPrivateKey } from '../crypto/keys.ts';
 import { isPhiGateError } from '../errors.ts';
+import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
 
@@ -33,27 +33,15 @@ async function* argValues(values: readonly string[]): AsyncGenerator<[where: str
 }
 
 export const decrypt: Command = async (argv, io) => {
-  let parsed: { values: { key?: string; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { key: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    io.stderr.write(`phi-gate decrypt: ${(err as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  if (values.key === undefined || values.key === '') {
-    io.stderr.write(`phi-gate decrypt: --key is required\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs('decrypt', argv, io, {
+    usage: USAGE,
+    options: { key: { type: 'string' } },
+    required: ['key'],
+    positionals: true,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { positionals } = parsed;
+  const values = parsed.values as { key: string };
 
   let privateKey: ReturnType<typeof loadPrivateKey>;
   try {

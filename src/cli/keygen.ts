@@ -3,35 +3,22 @@
  * alone (so `KID=$(phi-gate keygen --out keys)` works); the file paths go to stderr.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateKeyPair } from '../crypto/keygen.ts';
 import { isPhiGateError } from '../errors.ts';
+import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
 
 const USAGE = 'usage: phi-gate keygen --out DIR [--kid ID]\n';
 
 export const keygen: Command = async (argv, io) => {
-  let values: { out?: string; kid?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { out: { type: 'string' }, kid: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    io.stderr.write(`phi-gate keygen: ${(err as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  if (values.out === undefined || values.out === '') {
-    io.stderr.write(`phi-gate keygen: --out is required\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs('keygen', argv, io, {
+    usage: USAGE,
+    options: { out: { type: 'string' }, kid: { type: 'string' } },
+    required: ['out'],
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as { out: string; kid?: string };
   try {
     const pair = await generateKeyPair(resolve(io.cwd, values.out), values.kid);
     io.stdout.write(`${pair.kid}\n`);

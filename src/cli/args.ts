@@ -1,0 +1,58 @@
+/**
+ * The argument handling every command shares: strict parsing, `--help`, required options, and one
+ * usage error format (`phi-gate <command>: <problem>` + usage, exit code EXIT.usage).
+ */
+import { parseArgs } from 'node:util';
+import type { CliIo } from './io.ts';
+import { EXIT } from './io.ts';
+
+export interface ArgSpec {
+  readonly usage: string;
+  readonly options: Readonly<
+    Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>
+  >;
+  /** Options that must be present and non-empty. */
+  readonly required?: readonly string[];
+  readonly positionals?: boolean;
+}
+
+export interface ParsedArgs {
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** The parsed arguments, or the exit code to return right away (help printed, or a usage error). */
+export function parseCommandArgs(
+  command: string,
+  argv: readonly string[],
+  io: CliIo,
+  spec: ArgSpec,
+): ParsedArgs | number {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: spec.positionals ?? false,
+    });
+  } catch (err) {
+    io.stderr.write(`phi-gate ${command}: ${(err as Error).message}\n${spec.usage}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(spec.usage);
+    return EXIT.ok;
+  }
+  const missing = (spec.required ?? []).filter(
+    (name) => parsed.values[name] === undefined || parsed.values[name] === '',
+  );
+  if (missing.length > 0) {
+    const list = missing.map((m) => `--${m}`).join(' and ');
+    io.stderr.write(
+      `phi-gate ${command}: ${list} ${missing.length === 1 ? 'is' : 'are'} required\n${spec.usage}`,
+    );
+    return EXIT.usage;
+  }
+  return parsed;
+}
