@@ -265,5 +265,13 @@ export function normalizePolicy(
   });
   // Bad custom regexes were left out of `matchers`, so compiling them here is safe.
   const warnings = allowWarnings(destinations, compileMatchers(matchers));
+  for (const d of destinations) {
+    if (d.encryption?.scheme === 'rsa-oaep-256' && d.encryption.reuse !== null) {
+      warnings.push({
+        path: displayPath(['destinations', d.name, 'encryption', 'reuse']),
+        message: 'has no effect with scheme rsa-oaep-256 (every value is its own RSA operation)',
+      });
+    }
+  }
   return { config, warnings };
 }

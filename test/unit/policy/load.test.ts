@@ -233,3 +233,22 @@ describe('loader: the example policy', () => {
     assert.equal(policy.destinations.length, 1);
   });
 });
+
+describe('loader: encryption warnings', () => {
+  test('reuse with rsa-oaep-256 is a warning', () => {
+    const policy = policyFrom(`version: 1
+destinations:
+  d:
+    hashKey: { env: HK }
+    encryption:
+      scheme: rsa-oaep-256
+      active: k
+      keys: [{ kid: k, publicKey: { file: TEST-ONLY-rsa-2048.pub.pem } }]
+      reuse: { maxValues: 10 }
+`);
+    assert.deepEqual(
+      policy.warnings.map((w) => w.path),
+      ['destinations.d.encryption.reuse'],
+    );
+  });
+});
