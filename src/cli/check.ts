@@ -6,10 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import avro from 'avsc';
 import { formatProblems, isPhiGateError, type Problem } from '../errors.ts';
 import { loadPolicy } from '../policy/index.ts';
+import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
 
@@ -20,30 +20,13 @@ function fieldPath(destination: string, rule: string): string {
 }
 
 export const check: Command = async (argv, io) => {
-  let values: { policy?: string; schema?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        policy: { type: 'string' },
-        schema: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    io.stderr.write(`phi-gate check: ${(err as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  if (!values.policy) {
-    io.stderr.write(`phi-gate check: --policy is required\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs('check', argv, io, {
+    usage: USAGE,
+    options: { policy: { type: 'string' }, schema: { type: 'string' } },
+    required: ['policy'],
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as { policy: string; schema?: string };
   const policyPath = resolve(io.cwd, values.policy);
   try {
     const policy = await loadPolicy(policyPath, { env: io.env });

@@ -7,10 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import avro from 'avsc';
 import { formatProblems, isPhiGateError, PhiGateError } from '../errors.ts';
 import { fromNaturalJson, loadPolicy, packageRoot } from '../policy/index.ts';
+import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
 
@@ -34,32 +34,18 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 export const preview: Command = async (argv, io) => {
-  let values: { policy?: string; event?: string; schema?: string; explain?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        policy: { type: 'string' },
-        event: { type: 'string' },
-        schema: { type: 'string' },
-        explain: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    io.stderr.write(`phi-gate preview: ${(err as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  if (!values.policy || !values.event) {
-    io.stderr.write(`phi-gate preview: --policy and --event are required\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandArgs('preview', argv, io, {
+    usage: USAGE,
+    options: {
+      policy: { type: 'string' },
+      event: { type: 'string' },
+      schema: { type: 'string' },
+      explain: { type: 'boolean' },
+    },
+    required: ['policy', 'event'],
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as { policy: string; event: string; schema?: string; explain?: boolean };
   try {
     const policy = await loadPolicy(resolve(io.cwd, values.policy), { env: io.env });
     const schemaPath = values.schema

@@ -150,3 +150,41 @@ describe('compile', () => {
     assert.throws(() => destinationFrom('').compile(t), { code: 'PHIGATE_ERR_PLAN' });
   });
 });
+
+describe('custom matchers end to end', () => {
+  const matchers = `matchers:
+  custom:
+    - name: member_id
+      keys: [member_number]
+      values: '\\bM-[0-9]{8}\\b'
+    - name: whole_value
+      keys: [loyaltyCard]
+      values: '^L[0-9]{6}$'
+`;
+  const d = destinationFrom(
+    '    fields: { properties.notes: allow, properties.searchQuery: allow, properties.extras.*: allow }\n',
+    matchers,
+  );
+  const plan = d.compile(SEGMENT_TYPE);
+  test('by key: a custom key drops like any PII name (any spelling)', () => {
+    const { value } = deliver(
+      plan,
+      segment({ properties: { extras: { 'Member-Number': 'x', LOYALTY_CARD: 'y', visit: 'z' } } }),
+    );
+    assert.deepEqual({ ...(value.properties as { extras: object }).extras }, { visit: 'z' });
+  });
+  test('by value: matches inside allowed free text are redacted under the matcher name', () => {
+    const { value, fields } = deliver(
+      plan,
+      segment({ properties: { notes: 'member M-20260112 called', searchQuery: 'L123456' } }),
+    );
+    const p = value.properties as Record<string, unknown>;
+    assert.equal(p.notes, 'member [REDACTED:member_id] called');
+    assert.equal(p.searchQuery, '[REDACTED:whole_value]');
+    assert.equal(fields['properties.notes'], 'redact:member_id');
+  });
+  test('an anchored pattern only matches a whole value', () => {
+    const { value } = deliver(plan, segment({ properties: { notes: 'card L123456 used' } }));
+    assert.equal((value.properties as Record<string, unknown>).notes, 'card L123456 used');
+  });
+});
