@@ -104,13 +104,14 @@ function compileRecord(env: CompileEnv, type: AvroNode, pos: Position, rule: Rul
     name: env.namer.recordName(pos.steps, type.name as string),
     fields: kept.map((k) => ({ name: k.name, type: optionalSchema(k.node), default: null })),
   };
-  const identity = kept.length === (type.fields ?? []).length && kept.every((k) => k.node.identity);
-  if (identity) return { schema, fn: IDENTITY, identity, entries };
+  // Never identity, even when every field passes unchanged: the output is always a fresh object
+  // holding exactly the schema's fields, so nothing the input object carries beyond its schema
+  // (possible when a caller builds records by hand) can reach toJson.
   const fn = recordBuilder(
     kept.map((k) => k.name),
     kept.map((k) => k.node.fn),
   );
-  return { schema, fn, identity, entries };
+  return { schema, fn, identity: false, entries };
 }
 
 function optionalSchema(node: Node): NonNullable<Node['schema']> {

@@ -93,3 +93,13 @@ describe('Plan.toJson', () => {
     assert.equal(plan.toJson(value), JSON.stringify(value));
   });
 });
+
+describe('outputs hold only schema fields', () => {
+  test('properties a hand-built input carries beyond its schema never reach toJson', () => {
+    const t = typeOf({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] });
+    const plan = destinationFrom('    mode: blocklist\n    detectors: off\n').compile(t);
+    const r = plan.apply({ a: 1, ssn: '900-12-3456' });
+    assert.equal(r.outcome, 'delivered');
+    if (r.outcome === 'delivered') assert.equal(plan.toJson(r.value), '{"a":1}');
+  });
+});
