@@ -30,7 +30,12 @@ registry_url="http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7"
 say() { printf 'stack: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-external() { [ -n "${KAFKA_BROKERS:-}" ] && [ -n "${SCHEMA_REGISTRY_URL:-}" ]; }
+# An existing cluster is in use when both variables are set to something other than this stack's own
+# addresses (with-stack.sh exports exactly those, and must still be able to stop what it started).
+external() {
+  [ -n "${KAFKA_BROKERS:-}" ] && [ -n "${SCHEMA_REGISTRY_URL:-}" ] &&
+    { [ "$KAFKA_BROKERS" != "$STACK_HOST:$KAFKA_PORT" ] || [ "$SCHEMA_REGISTRY_URL" != "$registry_url" ]; }
+}
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
@@ -156,8 +161,7 @@ stop_one() { # $1 = name
   rm -f "$f"
 }
 
-stop() { # [names...]: default both
-  if external; then return; fi
+stop() { # [names...]: default both. Only processes with a pid file of ours are touched.
   # registry first: nothing depends on it; the broker last
   local names=("$@")
   [ ${#names[@]} -gt 0 ] || names=(registry kafka)

@@ -221,6 +221,9 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       await assertExactlyOnce(names.mixpanel, ids);
       const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000 });
       assert.equal(dlq.length, 0, 'an outage never floods the DLQ');
+    } catch (err) {
+      // the service's own log says why: attach it to the failure
+      throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.output.slice(-6000)}`);
     } finally {
       await service.stop();
       await producer.disconnect();
