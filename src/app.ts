@@ -85,9 +85,9 @@ export function createApp(config: Config, options: AppOptions): App {
       onRequest: (operation, outcome) => metrics.registryRequests.inc({ operation, outcome }),
     });
     registryClient = client;
-    const routes = new Routes(
-      new DerivedSchemas(client, (n) => metrics.registryCacheSize.set({ cache: 'derived' }, n)),
-    );
+    const types = new WriterTypes(client, (n) => metrics.registryCacheSize.set({ cache: 'writer' }, n));
+    const derived = new DerivedSchemas(client, (n) => metrics.registryCacheSize.set({ cache: 'derived' }, n));
+    const routes = new Routes(derived, (id) => types.schema(id));
     policy = await PolicySource.open({
       file: config.policy.file,
       env: options.env,
@@ -130,7 +130,6 @@ export function createApp(config: Config, options: AppOptions): App {
     });
     closers.push({ name: 'producers', close: () => transactions.close() });
 
-    const types = new WriterTypes(client, (n) => metrics.registryCacheSize.set({ cache: 'writer' }, n));
     runner = new Runner({
       kafka,
       admin,

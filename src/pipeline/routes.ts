@@ -28,11 +28,14 @@ export interface FailedRoute {
 
 export class Routes {
   readonly #derived: DerivedSchemas;
+  readonly #writerSchema: (schemaId: number) => unknown;
   readonly #routes = new Map<string, Route | FailedRoute>();
   readonly #inflight = new Map<string, Promise<Route | FailedRoute>>();
 
-  constructor(derived: DerivedSchemas) {
+  /** `writerSchema` gives the parsed schema of an id, so derived schemas keep its logical types. */
+  constructor(derived: DerivedSchemas, writerSchema: (schemaId: number) => unknown) {
     this.#derived = derived;
+    this.#writerSchema = writerSchema;
   }
 
   /** Synchronous when the route is known (the per-record path); a promise the first time. */
@@ -46,7 +49,7 @@ export class Routes {
     if (known) return known;
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#build(type, destination)
+      pending = this.#build(type, this.#writerSchema(schemaId), destination)
         .then((route) => {
           // registry rejections are retried later (DerivedSchemas remembers them for a while)
           if (route.ok || route.error.code !== 'PHIGATE_ERR_REGISTRY_REJECTED') this.#routes.set(key, route);
@@ -70,10 +73,14 @@ export class Routes {
     return this.#routes.size;
   }
 
-  async #build(type: avro.Type, destination: Destination): Promise<Route | FailedRoute> {
+  async #build(
+    type: avro.Type,
+    writerSchema: unknown,
+    destination: Destination,
+  ): Promise<Route | FailedRoute> {
     let plan: Plan;
     try {
-      plan = destination.compile(type);
+      plan = destination.compile(type, { writerSchema });
     } catch (err) {
       if (isPhiGateError(err)) return { ok: false, error: err };
       throw err;

@@ -24,6 +24,7 @@ export function compileType(schema: unknown): avro.Type {
 export class WriterTypes {
   readonly #client: RegistryClient;
   readonly #types = new Map<number, avro.Type>();
+  readonly #schemas = new Map<number, unknown>();
   readonly #inflight = new Map<number, Promise<avro.Type>>();
   readonly #onSize: (size: number) => void;
 
@@ -47,6 +48,11 @@ export class WriterTypes {
       this.#inflight.set(id, pending);
     }
     return pending;
+  }
+
+  /** The parsed writer schema of a loaded id: it keeps what a compiled Type forgets (logical types). */
+  schema(id: number): unknown {
+    return this.#schemas.get(id);
   }
 
   get size(): number {
