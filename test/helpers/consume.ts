@@ -1,4 +1,9 @@
-/** Reads a topic from the beginning until `count` records arrived or the deadline passed. */
+/**
+ * Reads a topic from the beginning until `count` distinct records arrived or the deadline passed.
+ * A record is identified by (topic, partition, offset): a reader that rejoins its group re-delivers
+ * offsets it already saw, which is the reader's business — a duplicate OUTPUT is the same payload at
+ * two different offsets, and that is what the tests look for.
+ */
 import type { KafkaMessage } from 'kafkajs';
 import { kafka, uniqueName } from './stack.ts';
 
@@ -19,6 +24,7 @@ export async function consumeAll(
     maxWaitTimeInMs: 100,
   });
   const received: Received[] = [];
+  const seen = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
@@ -26,6 +32,9 @@ export async function consumeAll(
     let reachedAt = 0;
     await consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
+        const id = `${t}/${partition}/${message.offset}`;
+        if (seen.has(id)) return;
+        seen.add(id);
         received.push({ topic: t, partition, message });
       },
     });
