@@ -111,6 +111,21 @@ export function kafkajsLogLevel(level: string): logLevel {
 }
 
 /**
+ * kafkajs logs at ERROR every error response its connection layer sees, retriable ones included
+ * (a coordinator still loading, a leader moving), and warns once per idempotent producer whose
+ * retries are bounded. Neither needs an operator: a failure that matters surfaces again as the
+ * error of the call that gave up, which phi-gate logs and counts itself (pauses, aborted
+ * transactions), and phi-gate's own retry loop aborts and rebuilds a failed transactional producer.
+ */
+function demote(namespace: string, level: logLevel, message: string): logLevel {
+  if (level === logLevel.ERROR && namespace === 'Connection' && message.startsWith('Response '))
+    return logLevel.DEBUG;
+  if (level === logLevel.WARN && message.startsWith('Limiting retries for the idempotent producer'))
+    return logLevel.DEBUG;
+  return level;
+}
+
+/**
  * Bridges kafkajs's logger into pino: one child logger {component: 'kafkajs'}, kafkajs's namespace
  * (Consumer, Connection, ...) as a field, its message as msg. kafkajs's debug logs of protocol
  * responses carry the decoded response under `data`: it is dropped here (and `payload` is
@@ -123,6 +138,6 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
       // kafkajs adds its own timestamp and `logger: 'kafkajs'`; pino has both already.
       const { message, timestamp: _timestamp, logger: _logger, data, ...extra } = log;
       const fields = data === undefined ? { namespace, ...extra } : { namespace, ...extra, data: REDACTED };
-      child[pinoMethod(level)](fields, message);
+      child[pinoMethod(demote(namespace, level, message))](fields, message);
     };
 }

@@ -127,6 +127,33 @@ describe('createLogger', () => {
 });
 
 describe('kafkajsLogCreator', () => {
+  test('retriable protocol responses and the bounded-retries notice are demoted to debug; other errors stay', () => {
+    const { logger, lines } = capture('debug');
+    const kafka = new Kafka({
+      clientId: 'test',
+      brokers: ['127.0.0.1:1'],
+      logLevel: logLevel.DEBUG,
+      logCreator: kafkajsLogCreator(logger),
+    });
+    kafka
+      .logger()
+      .namespace('Connection')
+      .error('Response GroupCoordinator(key: 10, version: 2)', { error: 'loading' });
+    kafka
+      .logger()
+      .namespace('Producer')
+      .warn('Limiting retries for the idempotent producer may invalidate EoS guarantees');
+    kafka.logger().namespace('Connection').error('Connection error: ECONNREFUSED');
+    assert.deepEqual(
+      lines().map((l) => [l.level, l.namespace]),
+      [
+        ['debug', 'Connection'],
+        ['debug', 'Producer'],
+        ['error', 'Connection'],
+      ],
+    );
+  });
+
   test('a real kafkajs client logs through pino with component, namespace and mapped levels', () => {
     const { logger, lines } = capture('debug');
     const kafka = new Kafka({
