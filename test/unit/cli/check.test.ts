@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { check } from '../../../src/cli/check.ts';
 import { EXIT } from '../../../src/cli/io.ts';
+import { runCommand } from '../../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -13,14 +13,8 @@ async function run(
   argv: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await check(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: ROOT });
-  return { code, out, err };
+  const r = await runCommand(check, argv, { cwd: ROOT, env });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 function tempPolicy(yaml: string): string {

@@ -2,45 +2,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { decrypt } from '../../../src/cli/decrypt.ts';
-import type { CliIo } from '../../../src/cli/io.ts';
 import { EXIT } from '../../../src/cli/io.ts';
 import { keygen } from '../../../src/cli/keygen.ts';
 import type { Encryptor } from '../../../src/crypto/encryptor.ts';
 import { createJweEncryptor } from '../../../src/crypto/jwe.ts';
 import { loadPublicKey } from '../../../src/crypto/keys.ts';
 import { createRsaOaepEncryptor } from '../../../src/crypto/rsa-oaep.ts';
+import { runCommand } from '../../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'phigate-cli-decrypt-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function sink(chunks: string[]): Writable {
-  return new Writable({
-    write(chunk, _enc, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-}
-
-async function run(
+function run(
   command: typeof decrypt,
   argv: string[],
   stdin = '',
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: sink(out),
-    stderr: sink(err),
-    stdin: Readable.from([stdin]),
-    env: {},
-    cwd: dir,
-  };
-  const code = await command(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return runCommand(command, argv, { cwd: dir, stdin });
 }
 
 describe('phi-gate decrypt', () => {

@@ -2,30 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import type { CliIo } from '../../../src/cli/io.ts';
 import { EXIT } from '../../../src/cli/io.ts';
 import { keygen } from '../../../src/cli/keygen.ts';
+import { runCommand } from '../../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'phigate-cli-keygen-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function sink(chunks: string[]): Writable {
-  return new Writable({
-    write(chunk, _enc, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-}
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: sink(out), stderr: sink(err), stdin: Readable.from([]), env: {}, cwd: dir };
-  const code = await keygen(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
+function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCommand(keygen, argv, { cwd: dir });
 }
 
 describe('phi-gate keygen', () => {

@@ -2,24 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { EXIT } from '../../../src/cli/io.ts';
 import { preview } from '../../../src/cli/preview.ts';
 import { decryptValue, loadPrivateKey } from '../../../src/crypto/index.ts';
+import { runCommand } from '../../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const EXAMPLES = join(ROOT, 'deploy', 'examples');
 
 async function run(argv: string[], cwd = ROOT): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await preview(argv, { stdout, stderr, stdin: new PassThrough(), env: {}, cwd });
-  return { code, out, err };
+  const r = await runCommand(preview, argv, { cwd });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const POLICY = join(EXAMPLES, 'policy.yaml');
