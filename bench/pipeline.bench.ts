@@ -1,0 +1,449 @@
+/**
+ * `npm run bench`: the pipeline against the real local broker and registry.
+ *
+ *   broker          Kafka's own producer/consumer performance tools, same record size
+ *   passthrough     kafkajs consume → produce to three topics in transactions, no decoding, no policy
+ *   phigate         `phi-gate run` with the example policy (three destinations), exactly-once
+ *   phigateEncrypt  the same with every PHI field of the warehouse encrypted (bench/policy-encrypt.yaml)
+ *   backlog         phi-gate (example policy) working through a large backlog: RSS
+ *
+ * Throughput: the input topic is filled first, then the process under test works through it; the
+ * window runs from its first committed transaction to the last (start-up is left out). Latency: then,
+ * at `--load` × that maximum, a rate-limited producer stamps `timestamp` at send time and a
+ * read_committed reader of a destination topic takes receive time − timestamp.
+ *
+ *   node bench/pipeline.bench.ts [--events 200000] [--backlog 1000000] [--json FILE]
+ *     [--scenarios broker,passthrough,phigate,phigateEncrypt,backlog] [--partitions 3]
+ *     [--load 0.5] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N]
+ *     [--partitions-concurrency N] [--keep]
+ *
+ * Each run uses its own topics, groups and subjects (prefix bench-<run>) and deletes them after.
+ */
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel } from 'kafkajs';
+import YAML from 'yaml';
+import { ENV_VARS } from '../src/config/schema.ts';
+import { consumerPerf, producerPerf } from './lib/broker.ts';
+import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
+import { committed, endOffsets, fill, follow, type Latency, latency } from './lib/kafka.ts';
+import { Measured } from './lib/proc.ts';
+
+const SCENARIOS = ['broker', 'passthrough', 'phigate', 'phigateEncrypt', 'backlog'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    backlog: { type: 'string', default: '1000000' },
+    json: { type: 'string' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    partitions: { type: 'string', default: '3' },
+    load: { type: 'string', default: '0.5' },
+    'latency-seconds': { type: 'string', default: '20' },
+    'batch-max-records': { type: 'string', default: String(ENV_VARS.PHIGATE_BATCH_MAX_RECORDS.default) },
+    'batch-max-ms': { type: 'string', default: String(ENV_VARS.PHIGATE_BATCH_MAX_MS.default) },
+    'partitions-concurrency': {
+      type: 'string',
+      default: String(ENV_VARS.PHIGATE_PARTITIONS_CONCURRENCY.default),
+    },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const options = {
+  events: Number(args.events),
+  backlogEvents: Number(args.backlog),
+  partitions: Number(args.partitions),
+  load: Number(args.load),
+  latencySeconds: Number(args['latency-seconds']),
+  batchMaxRecords: Number(args['batch-max-records']),
+  batchMaxMs: Number(args['batch-max-ms']),
+  partitionsConcurrency: Number(args['partitions-concurrency']),
+};
+const scenarios = (args.scenarios ?? '').split(',').filter(Boolean) as Scenario[];
+for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
+
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const run = `bench-${Date.now().toString(36)}`;
+const kafka = new Kafka({
+  clientId: 'phi-gate-bench',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+const registry = new SchemaRegistry({ host: registryUrl });
+const recordBytes = meanEventBytes();
+
+interface Result {
+  eventsPerSec: number | null;
+  recordsOutPerSec: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  peakRssMb: number | null;
+  cpuSecPerKEvents: number | null;
+  events: number;
+  notes: string;
+}
+
+const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const round = (x: number | null, digits = 0) =>
+  x === null || Number.isNaN(x) ? null : Number(x.toFixed(digits));
+
+async function createTopic(topic: string): Promise<void> {
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: options.partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** An input topic with the Segment schema registered under its subject, filled with `n` events. */
+async function input(name: string, n: number): Promise<{ topic: string; factory: EventFactory }> {
+  const topic = `${run}.${name}.raw`;
+  await createTopic(topic);
+  const { id } = await registry.register(
+    { type: SchemaType.AVRO, schema: schemaText },
+    { subject: `${topic}-value` },
+  );
+  const factory = new EventFactory(id, `${run}-${name}`);
+  const started = Date.now();
+  await fill(kafka, topic, factory, 0, n);
+  log(`${topic}: ${n} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { topic, factory };
+}
+
+/** The example policy (or a bench policy) with this run's topic names and absolute key paths. */
+async function policyFile(
+  source: string,
+  name: string,
+  dir: string,
+): Promise<{ file: string; topics: Record<string, string> }> {
+  const doc = YAML.parse(await readFile(source, 'utf8'));
+  const base = dirname(source);
+  const absolute = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'file' && typeof v === 'string') (node as Record<string, unknown>)[k] = resolve(base, v);
+      else absolute(v);
+    }
+  };
+  absolute(doc);
+  const topics: Record<string, string> = {};
+  for (const [dest, d] of Object.entries(doc.destinations as Record<string, Record<string, unknown>>)) {
+    d.topic = `${run}.${name}.dest.${dest}`;
+    topics[dest] = d.topic as string;
+  }
+  const file = join(dir, `${name}.policy.yaml`);
+  await writeFile(file, YAML.stringify(doc));
+  return { file, topics };
+}
+
+async function broker(): Promise<Result> {
+  const topic = `${run}.broker`;
+  await createTopic(topic);
+  const n = options.events;
+  const max = await producerPerf(brokers, topic, n, recordBytes, -1);
+  const consumed = await consumerPerf(brokers, topic, n);
+  const rate = Math.max(1, Math.round(max.recordsPerSec * options.load));
+  const lat = await producerPerf(brokers, topic, rate * options.latencySeconds, recordBytes, rate);
+  return {
+    eventsPerSec: max.recordsPerSec,
+    recordsOutPerSec: consumed.recordsPerSec,
+    p50Ms: lat.p50Ms,
+    p95Ms: lat.p95Ms,
+    p99Ms: lat.p99Ms,
+    peakRssMb: Math.max(max.peakRssMb, consumed.peakRssMb),
+    cpuSecPerKEvents: (max.cpuSec + consumed.cpuSec) / (n / 1000),
+    events: n,
+    notes: `${recordBytes} B records; in = ProducerPerformance acks=all, out = ConsumerPerformance fetch rate; latency = producer ack latency at ${rate}/s; RSS/CPU of the JVMs incl. start-up`,
+  };
+}
+
+interface Process {
+  readonly proc: Measured;
+  readonly groupId: string;
+  /** Output records per input event, known once the run is over. */
+  outPerEvent(events: number): Promise<number>;
+}
+
+async function passthrough(inTopic: string): Promise<Process & { latencyTopic: string }> {
+  const outputs = [1, 2, 3].map((i) => `${run}.passthrough.out${i}`);
+  for (const t of outputs) await createTopic(t);
+  const groupId = `${run}.passthrough`;
+  const proc = new Measured('passthrough', process.execPath, [join(root, 'bench', 'passthrough.ts')], {
+    ...process.env,
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    KAFKA_BROKERS: brokers,
+    BENCH_INPUT: inTopic,
+    BENCH_OUTPUTS: outputs.join(','),
+    BENCH_GROUP: groupId,
+    BENCH_BATCH_MAX_RECORDS: String(options.batchMaxRecords),
+    BENCH_BATCH_MAX_MS: String(options.batchMaxMs),
+    BENCH_PARTITIONS_CONCURRENCY: String(options.partitionsConcurrency),
+  });
+  await proc.waitFor(/joined/);
+  return { proc, groupId, latencyTopic: outputs[0] as string, outPerEvent: async () => outputs.length };
+}
+
+async function phigate(
+  inTopic: string,
+  name: string,
+  policySource: string,
+  dir: string,
+): Promise<Process & { latencyTopic: string }> {
+  const { file, topics } = await policyFile(policySource, name, dir);
+  const groupId = `${run}.${name}`;
+  const port = await freePort();
+  const proc = new Measured(name, process.execPath, [join(root, 'src', 'main.ts'), 'run'], {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    KAFKA_BROKERS: brokers,
+    SCHEMA_REGISTRY_URL: registryUrl,
+    PHIGATE_INPUT_TOPIC: inTopic,
+    PHIGATE_AUDIT_TOPIC: `${run}.${name}.audit`,
+    PHIGATE_DLQ_TOPIC: `${run}.${name}.dlq`,
+    PHIGATE_GROUP_ID: groupId,
+    PHIGATE_TRANSACTIONAL_ID_PREFIX: groupId,
+    PHIGATE_POLICY_FILE: file,
+    PHIGATE_METRICS_HOST: '127.0.0.1',
+    PHIGATE_METRICS_PORT: String(port),
+    PHIGATE_TOPIC_PARTITIONS: String(options.partitions),
+    PHIGATE_TOPIC_REPLICATION: '1',
+    PHIGATE_BATCH_MAX_RECORDS: String(options.batchMaxRecords),
+    PHIGATE_BATCH_MAX_MS: String(options.batchMaxMs),
+    PHIGATE_PARTITIONS_CONCURRENCY: String(options.partitionsConcurrency),
+    PHIGATE_LOG_LEVEL: 'warn',
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (!proc.alive) throw new Error(`phi-gate exited:\n${proc.output.slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`phi-gate not ready:\n${proc.output.slice(-3000)}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const metric = async (name: string, labels = ''): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n'))
+      if (line.startsWith(`${name}{`) && line.includes(labels))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
+  };
+  return {
+    proc,
+    groupId,
+    latencyTopic: topics.warehouse as string,
+    // destination records + one audit entry per (event, destination) decision + dead letters
+    outPerEvent: async (events) => {
+      const delivered = await metric('phigate_destination_events_total', 'outcome="delivered"');
+      const decisions = await metric('phigate_destination_events_total');
+      const dlq = await metric('phigate_dlq_records_total');
+      return (delivered + decisions + 2 * dlq) / events;
+    },
+  };
+}
+
+/** Throughput from a filled input, then latency at a fixed load; the process is stopped after. */
+async function measure(
+  name: string,
+  start: (inTopic: string) => Promise<Process & { latencyTopic: string }>,
+  n: number,
+  withLatency: boolean,
+): Promise<Result> {
+  const { topic, factory } = await input(name, n);
+  const p = await start(topic);
+  try {
+    const total = await endOffsets(admin, topic);
+    const w = await follow(
+      admin,
+      p.groupId,
+      topic,
+      total,
+      () => p.proc.sample().cpuSec,
+      () => p.proc.alive,
+      30 * 60_000,
+    );
+    const events = w.to - w.from;
+    const seconds = (w.endedAt - w.startedAt) / 1000;
+    const eventsPerSec = events / seconds;
+    const outPerEvent = await p.outPerEvent(await committed(admin, p.groupId, topic));
+    log(
+      `${name}: ${events} events in ${seconds.toFixed(1)} s = ${Math.round(eventsPerSec)}/s, ${outPerEvent.toFixed(2)} records out per event`,
+    );
+    let lat: Latency | undefined;
+    if (withLatency) {
+      const rate = Math.max(1, Math.round(eventsPerSec * options.load));
+      lat = await latency({
+        kafka,
+        registryUrl,
+        inTopic: topic,
+        outTopic: p.latencyTopic,
+        factory,
+        prefix: `${run}-${name}`,
+        firstIndex: n,
+        rate,
+        seconds: options.latencySeconds,
+        warmupSeconds: 3,
+      });
+      log(
+        `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent)`,
+      );
+    }
+    const peakRssMb = p.proc.sample().peakRssMb;
+    return {
+      eventsPerSec,
+      recordsOutPerSec: eventsPerSec * outPerEvent,
+      p50Ms: lat?.p50Ms ?? null,
+      p95Ms: lat?.p95Ms ?? null,
+      p99Ms: lat?.p99Ms ?? null,
+      peakRssMb,
+      cpuSecPerKEvents: (w.cpuTo - w.cpuFrom) / (events / 1000),
+      events: n,
+      notes: lat
+        ? `latency at ${Math.round(eventsPerSec * options.load)}/s offered, read from ${p.latencyTopic.slice(run.length + 1)} (${lat.samples} samples)`
+        : '',
+    };
+  } finally {
+    await p.proc.stop();
+  }
+}
+
+async function cleanup(): Promise<void> {
+  if (args.keep) return;
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${run}.`));
+  if (topics.length > 0)
+    await admin.deleteTopics({ topics }).catch((e) => log(`topic cleanup: ${e.message}`));
+  const groups = (await admin.listGroups()).groups
+    .map((g) => g.groupId)
+    .filter((g) => g.startsWith(`${run}.`));
+  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  const subjects = ((await (await fetch(`${registryUrl}/subjects`)).json()) as string[]).filter((s) =>
+    s.startsWith(`${run}.`),
+  );
+  for (const s of subjects) {
+    await fetch(`${registryUrl}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' }).catch(
+      () => undefined,
+    );
+    await fetch(`${registryUrl}/subjects/${encodeURIComponent(s)}?permanent=true`, {
+      method: 'DELETE',
+    }).catch(() => undefined);
+  }
+}
+
+function table(results: Partial<Record<Scenario, Result>>): string {
+  const header = [
+    'scenario',
+    'events/s in',
+    'records/s out',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'peak RSS MB',
+    'CPU s/1k ev',
+  ];
+  const fmt = (x: number | null, d = 0) =>
+    x === null || Number.isNaN(x)
+      ? '—'
+      : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const rows = Object.entries(results).map(([name, r]) => [
+    name,
+    fmt(r.eventsPerSec),
+    fmt(r.recordsOutPerSec),
+    fmt(r.p50Ms),
+    fmt(r.p95Ms),
+    fmt(r.p99Ms),
+    fmt(r.peakRssMb),
+    fmt(r.cpuSecPerKEvents, 3),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  await admin.connect();
+  const dir = await mkdtemp(join(tmpdir(), 'phi-gate-bench-'));
+  const examplePolicy = join(root, 'deploy', 'examples', 'policy.yaml');
+  const encryptPolicy = join(root, 'bench', 'policy-encrypt.yaml');
+  const results: Partial<Record<Scenario, Result>> = {};
+  log(`run ${run}: ${options.events} events of ${recordBytes} B, scenarios ${scenarios.join(', ')}`);
+  try {
+    for (const s of scenarios) {
+      log(`scenario ${s}`);
+      if (s === 'broker') results[s] = await broker();
+      if (s === 'passthrough') results[s] = await measure(s, (t) => passthrough(t), options.events, true);
+      if (s === 'phigate')
+        results[s] = await measure(s, (t) => phigate(t, s, examplePolicy, dir), options.events, true);
+      if (s === 'phigateEncrypt')
+        results[s] = await measure(s, (t) => phigate(t, s, encryptPolicy, dir), options.events, true);
+      if (s === 'backlog') {
+        const r = await measure(s, (t) => phigate(t, s, examplePolicy, dir), options.backlogEvents, false);
+        results[s] = {
+          ...r,
+          notes: `phi-gate, example policy, ${options.backlogEvents} events already waiting at start`,
+        };
+      }
+    }
+  } finally {
+    await cleanup().catch((e) => log(`cleanup: ${e.message}`));
+    await rm(dir, { recursive: true, force: true });
+    await admin.disconnect();
+  }
+
+  const machine = `node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+  console.log(`phi-gate pipeline benchmark — ${machine}`);
+  console.log(
+    `${options.events} events of ${recordBytes} B (backlog ${options.backlogEvents}), ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, latency at ${options.load * 100}% of max\n`,
+  );
+  console.log(table(results));
+  for (const [name, r] of Object.entries(results)) if (r.notes) console.log(`  ${name}: ${r.notes}`);
+  const pt = results.passthrough?.eventsPerSec;
+  const pg = results.phigate?.eventsPerSec;
+  if (pt && pg) console.log(`\nphi-gate / pass-through: ${((pg / pt) * 100).toFixed(0)}% (target >= 60%)`);
+
+  if (args.json) {
+    const json: Record<string, unknown> = {};
+    for (const [name, r] of Object.entries(results)) {
+      json[name] = {
+        eventsPerSec: round(r.eventsPerSec),
+        recordsOutPerSec: round(r.recordsOutPerSec),
+        p50Ms: round(r.p50Ms),
+        p95Ms: round(r.p95Ms),
+        p99Ms: round(r.p99Ms),
+        peakRssMb: round(r.peakRssMb),
+        cpuSecPerKEvents: round(r.cpuSecPerKEvents, 4),
+        events: r.events,
+        notes: r.notes,
+        options: { ...options, recordBytes, machine },
+      };
+    }
+    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+    log(`wrote ${args.json}`);
+  }
+}
+
+await main();
