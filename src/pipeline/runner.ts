@@ -44,6 +44,11 @@ export class Runner {
   readonly #consumer: Consumer;
   /** Partitions assigned since the last join whose committed offset has not been re-read yet. */
   readonly #unverified = new Set<number>();
+  /**
+   * Per partition, the committed offset re-read after fencing: records below it were committed by the
+   * previous owner and are skipped — in this batch and in any later one still below it.
+   */
+  readonly #floor = new Map<number, bigint>();
   #assigned: readonly number[] = [];
   #joined = false;
   #started = false;
@@ -107,6 +112,7 @@ export class Runner {
     }
     this.#assigned = partitions;
     this.#unverified.clear();
+    this.#floor.clear();
     for (const p of partitions) this.#unverified.add(p);
     const keep = new Set(partitions.map((p) => this.#o.transactions.transactionalId(this.#o.inputTopic, p)));
     void this.#o.transactions.release(keep);
@@ -124,7 +130,16 @@ export class Runner {
       if (committed === undefined) return;
       this.#unverified.delete(partition);
       // a previous owner's last transaction may have committed after our offsets were fetched
-      messages = messages.filter((m) => BigInt(m.offset) >= committed);
+      this.#floor.set(partition, committed);
+    }
+    const floor = this.#floor.get(partition);
+    if (floor !== undefined) {
+      if (BigInt(batch.lastOffset()) < floor) {
+        resolveOffset(batch.lastOffset());
+        return;
+      }
+      messages = messages.filter((m) => BigInt(m.offset) >= floor);
+      this.#floor.delete(partition); // this batch reaches past the floor: later ones start above it
       if (messages.length === 0) {
         resolveOffset(batch.lastOffset());
         return;
