@@ -13,7 +13,7 @@ import { SCHEMAS_DIR } from '../paths.ts';
 import type { Decision, Destination } from '../policy/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { compileType } from '../registry/schemas.ts';
-import { frame, frameHeader } from './wire.ts';
+import { encodeFramed, frameHeader, HEADER_SIZE } from './wire.ts';
 
 export const AUDIT_FORMAT_VERSION = 1;
 
@@ -30,13 +30,40 @@ export interface OutMessage {
   headers?: Record<string, Buffer | string>;
 }
 
+/**
+ * An Avro record is the concatenation of its fields' encodings, so an entry is written as three
+ * parts: the fields before `fields`, the `fields` map, the fields after it. A plan hands out the same
+ * frozen `fields` object for every record of the same shape: its map encoding is computed once per
+ * object (a WeakMap, so it goes when the plan does) instead of once per record and destination.
+ */
+interface SplitTypes {
+  readonly before: avro.Type;
+  readonly map: avro.Type;
+  readonly after: avro.Type;
+}
+
+function splitTypes(parsed: { fields: { name: string; type: unknown }[] }): SplitTypes {
+  const at = parsed.fields.findIndex((f) => f.name === 'fields');
+  const record = (name: string, fields: unknown[]) => compileType({ type: 'record', name, fields });
+  return {
+    before: record('AuditEntryHead', parsed.fields.slice(0, at)),
+    map: compileType(parsed.fields[at]?.type),
+    after: record('AuditEntryTail', parsed.fields.slice(at + 1)),
+  };
+}
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 export class AuditEncoder {
   readonly #type: avro.Type;
   readonly #header: Buffer;
+  readonly #split: SplitTypes;
+  readonly #encodedFields = new WeakMap<object, Buffer>();
 
-  private constructor(type: avro.Type, schemaId: number) {
-    this.#type = type;
+  private constructor(parsed: { fields: { name: string; type: unknown }[] }, schemaId: number) {
+    this.#type = compileType(parsed);
     this.#header = frameHeader(schemaId);
+    this.#split = splitTypes(parsed);
   }
 
   static readSchema(): string {
@@ -48,7 +75,7 @@ export class AuditEncoder {
     const text = AuditEncoder.readSchema();
     const parsed = JSON.parse(text);
     const id = await client.register(`${topic}-value`, JSON.stringify(parsed));
-    return new AuditEncoder(compileType(parsed), id);
+    return new AuditEncoder(parsed, id);
   }
 
   event(
@@ -134,6 +161,27 @@ export class AuditEncoder {
   }
 
   #encode(entry: Record<string, unknown>): Buffer {
-    return frame(this.#header, this.#type.toBuffer(entry));
+    const fields = entry.fields as Record<string, string>;
+    let map = this.#encodedFields.get(fields);
+    if (map === undefined) {
+      map = this.#split.map.toBuffer(fields);
+      // only a frozen object can be trusted to encode the same next time
+      if (Object.isFrozen(fields)) this.#encodedFields.set(fields, map);
+    }
+    this.#header.copy(scratch, 0);
+    let pos = this.#split.before.encode(entry, scratch, HEADER_SIZE);
+    if (pos >= 0 && pos + map.length <= scratch.length) {
+      map.copy(scratch, pos);
+      pos = this.#split.after.encode(entry, scratch, pos + map.length);
+      if (pos >= 0) {
+        const out = Buffer.allocUnsafe(pos);
+        scratch.copy(out, 0, 0, pos);
+        return out;
+      }
+    }
+    // larger than the scratch space (rare): the whole entry in one go, and room for the next one
+    const whole = encodeFramed(this.#type, this.#header, entry);
+    if (whole.length > scratch.length) scratch = Buffer.allocUnsafe(whole.length * 2);
+    return whole;
   }
 }

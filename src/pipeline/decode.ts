@@ -29,7 +29,8 @@ export class Decoder {
     this.#types = types;
   }
 
-  async decode(value: Buffer | null): Promise<Decoded | DeadLetter> {
+  /** Synchronous when the writer type is cached (the per-record path); a promise the first time. */
+  decode(value: Buffer | null): Decoded | DeadLetter | Promise<Decoded | DeadLetter> {
     if (value === null || value.length === 0) {
       return { ok: false, error: new PhiGateError('PHIGATE_ERR_NULL_VALUE') };
     }
@@ -40,26 +41,34 @@ export class Decoder {
     } catch (err) {
       return { ok: false, error: err as PhiGateError };
     }
-    let type = this.#types.peek(schemaId);
-    if (type === undefined) {
-      try {
-        type = await this.#types.load(schemaId);
-      } catch (err) {
-        if (isPhiGateError(err) && err.disposition === 'dlq') return { ok: false, error: err };
-        throw err; // registry unavailable: pause and retry the batch
-      }
-    }
+    const type = this.#types.peek(schemaId);
+    if (type === undefined) return this.#load(schemaId, body);
+    return decodeBody(schemaId, type, body);
+  }
+
+  async #load(schemaId: number, body: Buffer): Promise<Decoded | DeadLetter> {
+    let type: avro.Type;
     try {
-      // fromBuffer checks that the body is consumed exactly: trailing bytes are an error, not ignored
-      const decoded = type.fromBuffer(body) as Record<string, unknown>;
-      return { ok: true, schemaId, type, value: decoded };
-    } catch (cause) {
-      return {
-        ok: false,
-        error: new PhiGateError('PHIGATE_ERR_DECODE', `body does not decode with writer schema ${schemaId}`, {
-          cause,
-        }),
-      };
+      type = await this.#types.load(schemaId);
+    } catch (err) {
+      if (isPhiGateError(err) && err.disposition === 'dlq') return { ok: false, error: err };
+      throw err; // registry unavailable: pause and retry the batch
     }
+    return decodeBody(schemaId, type, body);
+  }
+}
+
+function decodeBody(schemaId: number, type: avro.Type, body: Buffer): Decoded | DeadLetter {
+  try {
+    // fromBuffer checks that the body is consumed exactly: trailing bytes are an error, not ignored
+    const decoded = type.fromBuffer(body) as Record<string, unknown>;
+    return { ok: true, schemaId, type, value: decoded };
+  } catch (cause) {
+    return {
+      ok: false,
+      error: new PhiGateError('PHIGATE_ERR_DECODE', `body does not decode with writer schema ${schemaId}`, {
+        cause,
+      }),
+    };
   }
 }

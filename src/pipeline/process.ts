@@ -60,7 +60,8 @@ export async function processBatch(
 
   for (const record of records) {
     const source: Source = { topic: input.topic, partition: input.partition, offset: record.offset };
-    const decoded = await ctx.decoder.decode(record.value);
+    let decoded = ctx.decoder.decode(record.value);
+    if (decoded instanceof Promise) decoded = await decoded;
     if (!decoded.ok) {
       out.push(ctx.dlqTopic, deadLetter(record.key, record.value, record.headers, decoded.error, source));
       out.push(ctx.auditTopic, ctx.audit.deadLetter(decoded.error, source, now));
@@ -174,17 +175,17 @@ class Outputs {
 
 /** Metric increments aggregated per batch: one counter update per label set, not per record. */
 class Counts {
-  readonly #outcomes = new Map<string, number>();
-  readonly #actions = new Map<string, number>();
-  readonly #failures = new Map<string, number>();
+  // destination → label value → count: no key string is built per record or per field
+  readonly #outcomes = new Map<string, Map<string, number>>();
+  readonly #actions = new Map<string, Map<string, number>>();
+  readonly #failures = new Map<string, Map<string, number>>();
   readonly #dlq = new Map<string, number>();
 
   decision(d: Decision): void {
-    bump(this.#outcomes, `${d.destination}\u0000${d.outcome}`);
-    if (d.outcome === 'failed_closed')
-      bump(this.#failures, `${d.destination}\u0000${d.errorCode ?? 'unknown'}`);
-    for (const path in d.fields)
-      bump(this.#actions, `${d.destination}\u0000${actionName(d.fields[path] as string)}`);
+    bump(inner(this.#outcomes, d.destination), d.outcome);
+    if (d.outcome === 'failed_closed') bump(inner(this.#failures, d.destination), d.errorCode ?? 'unknown');
+    const actions = inner(this.#actions, d.destination);
+    for (const action of actionsOf(d.fields)) bump(actions, action);
   }
 
   dlq(code: string): void {
@@ -192,26 +193,50 @@ class Counts {
   }
 
   flush(metrics: Metrics): void {
-    for (const [k, n] of this.#outcomes) {
-      const [destination, outcome] = k.split('\u0000') as [string, string];
-      metrics.destinationEvents.inc({ destination, outcome }, n);
-    }
-    for (const [k, n] of this.#actions) {
-      const [destination, action] = k.split('\u0000') as [string, string];
-      metrics.fieldActions.inc({ destination, action }, n);
-    }
-    for (const [k, n] of this.#failures) {
-      const [destination, code] = k.split('\u0000') as [string, string];
-      metrics.failClosed.inc({ destination, code }, n);
-    }
+    for (const [destination, byOutcome] of this.#outcomes)
+      for (const [outcome, n] of byOutcome) metrics.destinationEvents.inc({ destination, outcome }, n);
+    for (const [destination, byAction] of this.#actions)
+      for (const [action, n] of byAction) metrics.fieldActions.inc({ destination, action }, n);
+    for (const [destination, byCode] of this.#failures)
+      for (const [code, n] of byCode) metrics.failClosed.inc({ destination, code }, n);
     for (const [reason, n] of this.#dlq) metrics.dlqRecords.inc({ reason }, n);
   }
 }
 
+function inner(map: Map<string, Map<string, number>>, key: string): Map<string, number> {
+  let m = map.get(key);
+  if (!m) {
+    m = new Map();
+    map.set(key, m);
+  }
+  return m;
+}
+
+/** Label values of a decision's field actions; listed once per frozen (plan-owned) fields object. */
+const actionLists = new WeakMap<object, readonly string[]>();
+
+function actionsOf(fields: Readonly<Record<string, string>>): readonly string[] {
+  let list = actionLists.get(fields);
+  if (list === undefined) {
+    list = Object.values(fields).map(actionName);
+    if (Object.isFrozen(fields)) actionLists.set(fields, list);
+  }
+  return list;
+}
+
+/** Action strings come from compiled plans (a closed set): their label values are computed once. */
+const actionNames = new Map<string, string>();
+
 /** 'sha256:email' → 'sha256', 'failed:PHIGATE_ERR_X' → 'failed': a closed set of label values. */
 function actionName(action: string): string {
-  const colon = action.indexOf(':');
-  return colon === -1 ? action : action.slice(0, colon);
+  let name = actionNames.get(action);
+  if (name === undefined) {
+    const colon = action.indexOf(':');
+    name = colon === -1 ? action : action.slice(0, colon);
+    // bounded anyway: 'failed:<code>' and '<hash>:<kind>' spellings are finite; guard against surprises
+    if (actionNames.size < 10_000) actionNames.set(action, name);
+  }
+  return name;
 }
 
 function bump(map: Map<string, number>, key: string): void {

@@ -11,7 +11,7 @@ import type avro from 'avsc';
 import { isPhiGateError, type PhiGateError } from '../errors.ts';
 import type { Destination, Plan } from '../policy/index.ts';
 import type { DerivedSchemas } from '../registry/schemas.ts';
-import { frame, frameHeader } from './wire.ts';
+import { encodeFramed, frameHeader } from './wire.ts';
 
 export interface Route {
   readonly ok: true;
@@ -31,6 +31,8 @@ export class Routes {
   readonly #writerSchema: (schemaId: number) => unknown;
   readonly #routes = new Map<string, Route | FailedRoute>();
   readonly #inflight = new Map<string, Promise<Route | FailedRoute>>();
+  /** schema id → destination object → route: the per-record lookup, with no key string built. */
+  readonly #known = new Map<number, Map<Destination, Route | FailedRoute>>();
 
   /** `writerSchema` gives the parsed schema of an id, so derived schemas keep its logical types. */
   constructor(derived: DerivedSchemas, writerSchema: (schemaId: number) => unknown) {
@@ -44,9 +46,19 @@ export class Routes {
     type: avro.Type,
     destination: Destination,
   ): Route | FailedRoute | Promise<Route | FailedRoute> {
+    const fast = this.#known.get(schemaId)?.get(destination);
+    if (fast) return fast;
     const key = `${schemaId}/${destination.name}/${destination.version}`;
     const known = this.#routes.get(key);
-    if (known) return known;
+    if (known) {
+      let bySchema = this.#known.get(schemaId);
+      if (!bySchema) {
+        bySchema = new Map();
+        this.#known.set(schemaId, bySchema);
+      }
+      bySchema.set(destination, known);
+      return known;
+    }
     let pending = this.#inflight.get(key);
     if (!pending) {
       pending = this.#build(type, this.#writerSchema(schemaId), destination)
@@ -63,6 +75,7 @@ export class Routes {
 
   /** Forgets routes of destination versions no longer in force (after a policy swap). */
   retain(destinations: readonly Destination[]): void {
+    this.#known.clear(); // rebuilt from #routes on the next lookups
     const live = new Set(destinations.map((d) => `${d.name}/${d.version}`));
     for (const key of this.#routes.keys()) {
       if (!live.has(key.slice(key.indexOf('/') + 1))) this.#routes.delete(key);
@@ -97,6 +110,6 @@ export class Routes {
     }
     const header = frameHeader(schemaId);
     const derivedType = plan.type;
-    return { ok: true, plan, schemaId, encode: (value) => frame(header, derivedType.toBuffer(value)) };
+    return { ok: true, plan, schemaId, encode: (value) => encodeFramed(derivedType, header, value) };
   }
 }

@@ -2,6 +2,7 @@
  * The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the Avro binary body.
  * Any Confluent Avro deserializer (and Kafka Connect's AvroConverter) reads values framed this way.
  */
+import type avro from 'avsc';
 import { PhiGateError } from '../errors.ts';
 
 export const MAGIC_BYTE = 0;
@@ -40,4 +41,27 @@ export function frameHeader(schemaId: number): Buffer {
 /** Frames an encoded body; one copy into a buffer of the exact size. */
 export function frame(header: Buffer, body: Buffer): Buffer {
   return Buffer.concat([header, body], HEADER_SIZE + body.length);
+}
+
+/** Scratch space of `encodeFramed`: grows to the largest record seen, never shrinks. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Encodes `value` with `type` straight behind `header` in a reused scratch buffer and copies the
+ * result once into a buffer of the exact size — instead of avsc's `toBuffer` (its own copy) plus a
+ * concatenation (a second). Throws like `toBuffer` when the value does not match the type.
+ */
+export function encodeFramed(type: avro.Type, header: Buffer, value: unknown): Buffer {
+  header.copy(scratch, 0, 0, HEADER_SIZE);
+  let end = type.encode(value, scratch, HEADER_SIZE);
+  if (end < 0) {
+    // avsc returns minus the bytes missing
+    const bigger = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+    header.copy(bigger, 0, 0, HEADER_SIZE);
+    scratch = bigger;
+    end = type.encode(value, scratch, HEADER_SIZE);
+  }
+  const out = Buffer.allocUnsafe(end);
+  scratch.copy(out, 0, 0, end);
+  return out;
 }

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AuditEncoder } from '../../../src/pipeline/audit.ts';
+import type { Decision } from '../../../src/policy/index.ts';
+import type { RegistryClient } from '../../../src/registry/client.ts';
+import { compileType } from '../../../src/registry/schemas.ts';
+
+const client = { register: async () => 42 } as unknown as RegistryClient;
+const type = compileType(JSON.parse(AuditEncoder.readSchema()));
+const source = { topic: 'events.raw', partition: 2, offset: '12345678901' };
+
+function decision(fields: Record<string, string>): Decision {
+  return {
+    destination: 'warehouse',
+    policyVersion: 'a2bf7abbb41c7d25',
+    outcome: 'delivered',
+    eventType: 'track',
+    eventName: 'Provider Search',
+    fields,
+    kids: ['k-2026-01'],
+    errorCode: null,
+  };
+}
+
+describe('AuditEncoder', () => {
+  it('writes exactly what avsc writes for the whole entry, whether the fields map is cached or not', async () => {
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    const shared = Object.freeze({ 'properties.mrn': 'encrypt', userId: 'hmac-sha256' });
+    const cases = [
+      decision(shared),
+      decision(shared), // the cached map encoding
+      decision({ 'context.ip': 'generalize:ipv4-24' }), // not frozen: never cached
+      decision(Object.freeze({})),
+      decision(Object.freeze({ ['x'.repeat(70_000)]: 'drop' })), // larger than the scratch space
+    ];
+    for (const [i, d] of cases.entries()) {
+      const pseudonym = i % 2 === 0 ? 'p-1' : null;
+      const message = audit.event(d, `msg-${i}`, source, pseudonym, 1_767_225_600_000 + i);
+      const expected = type.toBuffer({
+        formatVersion: 1,
+        kind: 'event',
+        destination: d.destination,
+        outcome: d.outcome,
+        messageId: `msg-${i}`,
+        eventType: d.eventType,
+        eventName: d.eventName,
+        policyVersion: d.policyVersion,
+        fields: d.fields,
+        keyIds: d.kids,
+        errorCode: d.errorCode,
+        sourceTopic: source.topic,
+        sourcePartition: source.partition,
+        sourceOffset: Number(source.offset),
+        processedAt: 1_767_225_600_000 + i,
+        userPseudonym: pseudonym,
+      });
+      assert.deepEqual(message.value, Buffer.concat([Buffer.from([0, 0, 0, 0, 42]), expected]), `case ${i}`);
+    }
+  });
+
+  it('a frozen fields object is encoded once', async () => {
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    const shared = Object.freeze({ 'properties.mrn': 'encrypt' });
+    const a = audit.event(decision(shared), 'm', source, null, 1);
+    const b = audit.event(decision(shared), 'm', source, null, 1);
+    assert.deepEqual(a.value, b.value);
+    assert.notEqual(a.value, b.value); // each record owns its buffer
+  });
+});
