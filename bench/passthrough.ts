@@ -37,6 +37,7 @@ function producer(partition: number): Promise<Producer> {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 20, retries: 12 }, // as phi-gate's transactional producers
     });
     p = created.connect().then(() => created);
     producers.set(partition, p);
