@@ -179,6 +179,8 @@ interface Process {
   readonly groupId: string;
   /** Output records per input event, known once the run is over. */
   outPerEvent(events: number): Promise<number>;
+  /** A line on where the time went, if the process tells. */
+  diagnostics?(): Promise<string>;
 }
 
 async function passthrough(inTopic: string): Promise<Process & { latencyTopic: string }> {
@@ -209,7 +211,9 @@ async function phigate(
   const { file, topics } = await policyFile(policySource, name, dir);
   const groupId = `${run}.${name}`;
   const port = await freePort();
-  const proc = new Measured(name, process.execPath, [join(root, 'src', 'main.ts'), 'run'], {
+  // BENCH_PHIGATE_MAIN: another checkout's src/main.ts, for before/after comparisons in one run
+  const main = process.env.BENCH_PHIGATE_MAIN ?? join(root, 'src', 'main.ts');
+  const proc = new Measured(name, process.execPath, [main, 'run'], {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -246,7 +250,7 @@ async function phigate(
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     let sum = 0;
     for (const line of text.split('\n'))
-      if (line.startsWith(`${name}{`) && line.includes(labels))
+      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
         sum += Number(line.slice(line.lastIndexOf(' ') + 1));
     return sum;
   };
@@ -254,6 +258,14 @@ async function phigate(
     proc,
     groupId,
     latencyTopic: topics.warehouse as string,
+    diagnostics: async () => {
+      const tx = await metric('phigate_transaction_duration_seconds_sum', 'outcome="commit"');
+      const txs = await metric('phigate_transaction_duration_seconds_count', 'outcome="commit"');
+      const batch = await metric('phigate_batch_duration_seconds_sum');
+      const batches = await metric('phigate_batch_duration_seconds_count');
+      const records = await metric('phigate_batch_size_records_sum');
+      return `${batches} batches of ${(records / batches).toFixed(0)} records, ${((batch / batches) * 1000).toFixed(1)} ms each, of which transaction ${((tx / txs) * 1000).toFixed(1)} ms`;
+    },
     // destination records + one audit entry per (event, destination) decision + dead letters
     outPerEvent: async (events) => {
       const delivered = await metric('phigate_destination_events_total', 'outcome="delivered"');
@@ -291,6 +303,7 @@ async function measure(
     log(
       `${name}: ${events} events in ${seconds.toFixed(1)} s = ${Math.round(eventsPerSec)}/s, ${outPerEvent.toFixed(2)} records out per event`,
     );
+    if (p.diagnostics) log(`${name}: ${await p.diagnostics()}`);
     let lat: Latency | undefined;
     if (withLatency) {
       const rate = Math.max(1, Math.round(eventsPerSec * options.load));
