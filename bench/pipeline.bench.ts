@@ -430,7 +430,7 @@ async function main(): Promise<void> {
     .join(' ')}`;
   console.log(`phi-gate pipeline benchmark — ${machine}`);
   console.log(
-    `${options.events} events of ${recordBytes} B (backlog ${options.backlogEvents}), ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, latency at ${options.load * 100}% of max\n`,
+    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, latency at ${options.load * 100}% of max\n`,
   );
   console.log(table(results));
   for (const [name, r] of Object.entries(results)) if (r.notes) console.log(`  ${name}: ${r.notes}`);
