@@ -3,7 +3,7 @@
  * invalid one fails start) → registry + audit schema → topics → transactional producers → consumer
  * → policy watch. `close()` undoes it in reverse, once, however often it is called.
  */
-import { Kafka, type KafkaConfig, logLevel as kafkaLogLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Config, describeConfig } from './config/index.ts';
