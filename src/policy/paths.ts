@@ -80,14 +80,7 @@ export function parsePath(text: string): ParseResult {
       if (expectSegment) return { ok: false, error: `empty segment at offset ${i}` };
       expectSegment = true;
       i += 1;
-      // `a.["b"]` and `a.b` are both fine; `a.[]` is not.
-      if (text[i] === '[' && text[i + 1] === '"') {
-        const q = readQuoted(text, i);
-        if (typeof q === 'string') return { ok: false, error: q };
-        tokens.push({ kind: 'name', name: q.key });
-        i = q.end;
-        expectSegment = false;
-      }
+      // `a.["b"]` and `a.b` are both fine (the quoted branch above reads the next segment); `a.[]` is not.
       continue;
     }
     if (!expectSegment) return { ok: false, error: `expected '.' or '[]' at offset ${i}` };
