@@ -126,15 +126,20 @@ describe('createLogger', () => {
   });
 });
 
+/** A real kafkajs client (never connected) whose logs go through the bridge. */
+function bridgedKafka(logger: ReturnType<typeof capture>['logger']): Kafka {
+  return new Kafka({
+    clientId: 'test',
+    brokers: ['127.0.0.1:1'],
+    logLevel: logLevel.DEBUG,
+    logCreator: kafkajsLogCreator(logger),
+  });
+}
+
 describe('kafkajsLogCreator', () => {
   test('retriable protocol responses and the bounded-retries notice are demoted to debug; other errors stay', () => {
     const { logger, lines } = capture('debug');
-    const kafka = new Kafka({
-      clientId: 'test',
-      brokers: ['127.0.0.1:1'],
-      logLevel: logLevel.DEBUG,
-      logCreator: kafkajsLogCreator(logger),
-    });
+    const kafka = bridgedKafka(logger);
     kafka
       .logger()
       .namespace('Connection')
@@ -156,12 +161,7 @@ describe('kafkajsLogCreator', () => {
 
   test('a real kafkajs client logs through pino with component, namespace and mapped levels', () => {
     const { logger, lines } = capture('debug');
-    const kafka = new Kafka({
-      clientId: 'test',
-      brokers: ['127.0.0.1:1'],
-      logLevel: logLevel.DEBUG,
-      logCreator: kafkajsLogCreator(logger),
-    });
+    const kafka = bridgedKafka(logger);
     const kafkaLogger = kafka.logger().namespace('Consumer');
     kafkaLogger.error('group crashed', { groupId: 'g', retryCount: 2 });
     kafkaLogger.warn('slow');
