@@ -106,21 +106,11 @@ function deliver(
     encoded = route.encode(result.value);
   } catch {
     // the plan produced a value its own derived type rejects: a bug, and never a reason to leak
-    return {
-      ...result.decision,
-      outcome: 'failed_closed',
-      errorCode: 'PHIGATE_ERR_ENCODE' satisfies ErrorCode,
-    };
+    return failClosed(result.decision, 'PHIGATE_ERR_ENCODE');
   }
+  if (encoded.length > MAX_RECORD_BYTES) return failClosed(result.decision, 'PHIGATE_ERR_RECORD_TOO_LARGE');
   const key = destination.transformKey(record.key);
   const message: OutMessage = { key, value: encoded };
-  if (encoded.length > MAX_RECORD_BYTES) {
-    return {
-      ...result.decision,
-      outcome: 'failed_closed',
-      errorCode: 'PHIGATE_ERR_RECORD_TOO_LARGE' satisfies ErrorCode,
-    };
-  }
   if (key === null) {
     // no key to partition by: keep the input partition's order instead
     const partitions = ctx.partitionsOf(destination.topic);
@@ -130,6 +120,10 @@ function deliver(
     message.headers = record.headers as Record<string, Buffer | string>;
   out.push(destination.topic, message);
   return result.decision;
+}
+
+function failClosed(decision: Decision, errorCode: ErrorCode): Decision {
+  return { ...decision, outcome: 'failed_closed', errorCode };
 }
 
 function failedRouteDecision(destination: Destination, error: PhiGateError): Decision {
