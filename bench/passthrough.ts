@@ -8,7 +8,7 @@
 import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { OutMessage } from '../src/pipeline/audit.ts';
 import type { TopicMessages } from '../src/pipeline/process.ts';
-import { MAX_REQUEST_BYTES, slices } from '../src/pipeline/transactions.ts';
+import { MAX_REQUEST_BYTES, PRODUCER_OPTIONS, slices } from '../src/pipeline/transactions.ts';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -33,11 +33,8 @@ function producer(partition: number): Promise<Producer> {
   let p = producers.get(partition);
   if (!p) {
     const created = kafka.producer({
+      ...PRODUCER_OPTIONS, // as phi-gate's transactional producers
       transactionalId: `${groupId}-${input}-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry: { initialRetryTime: 20, retries: 12 }, // as phi-gate's transactional producers
     });
     p = created.connect().then(() => created);
     producers.set(partition, p);
