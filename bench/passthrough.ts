@@ -6,7 +6,9 @@
  * bench/pipeline.bench.ts (configured by environment variables, prints "joined" once in the group).
  */
 import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
+import type { OutputCompression } from '../src/config/index.ts';
 import type { OutMessage } from '../src/pipeline/audit.ts';
+import { compressionType, registerCodecs } from '../src/pipeline/compression.ts';
 import type { TopicMessages } from '../src/pipeline/process.ts';
 import { MAX_REQUEST_BYTES, PRODUCER_OPTIONS, slices } from '../src/pipeline/transactions.ts';
 
@@ -21,6 +23,8 @@ const groupId = env('BENCH_GROUP');
 const maxRecords = Number(env('BENCH_BATCH_MAX_RECORDS'));
 const maxMs = Number(env('BENCH_BATCH_MAX_MS'));
 const concurrency = Number(env('BENCH_PARTITIONS_CONCURRENCY'));
+const compression = compressionType(env('BENCH_COMPRESSION') as OutputCompression);
+registerCodecs();
 
 const kafka = new Kafka({
   clientId: 'bench-passthrough',
@@ -66,7 +70,7 @@ await consumer.run({
       const tx = await p.transaction();
       try {
         for (const slice of slices(out, MAX_REQUEST_BYTES))
-          await tx.sendBatch({ topicMessages: slice, acks: -1 });
+          await tx.sendBatch({ topicMessages: slice, acks: -1, compression });
         await tx.sendOffsets({
           consumerGroupId: groupId,
           topics: [

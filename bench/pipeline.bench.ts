@@ -15,7 +15,7 @@
  *   node bench/pipeline.bench.ts [--events 200000] [--backlog 1000000] [--json FILE]
  *     [--scenarios broker,passthrough,phigate,phigateEncrypt,backlog] [--partitions 3]
  *     [--load 0.5] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N]
- *     [--partitions-concurrency N] [--keep]
+ *     [--partitions-concurrency N] [--compression none|gzip|zstd] [--keep]
  *
  * Each run uses its own topics, groups and subjects (prefix bench-<run>) and deletes them after.
  */
@@ -28,7 +28,8 @@ import { parseArgs } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import YAML from 'yaml';
-import { ENV_VARS } from '../src/config/schema.ts';
+import { ENV_VARS, OUTPUT_COMPRESSIONS, type OutputCompression } from '../src/config/schema.ts';
+import { registerCodecs } from '../src/pipeline/compression.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
 import { committed, endOffsets, fill, follow, type Latency, latency } from './lib/kafka.ts';
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
       type: 'string',
       default: String(ENV_VARS.PHIGATE_PARTITIONS_CONCURRENCY.default),
     },
+    compression: { type: 'string', default: ENV_VARS.PHIGATE_COMPRESSION.default },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -65,7 +67,11 @@ const options = {
   batchMaxRecords: Number(args['batch-max-records']),
   batchMaxMs: Number(args['batch-max-ms']),
   partitionsConcurrency: Number(args['partitions-concurrency']),
+  compression: args.compression as OutputCompression,
 };
+if (!OUTPUT_COMPRESSIONS.includes(options.compression))
+  throw new Error(`--compression: one of ${OUTPUT_COMPRESSIONS.join(', ')}`);
+registerCodecs(); // the latency reader reads what phi-gate and the pass-through compress
 const scenarios = (args.scenarios ?? '').split(',').filter(Boolean) as Scenario[];
 for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
 
@@ -197,6 +203,7 @@ async function passthrough(inTopic: string): Promise<Process & { latencyTopic: s
     BENCH_BATCH_MAX_RECORDS: String(options.batchMaxRecords),
     BENCH_BATCH_MAX_MS: String(options.batchMaxMs),
     BENCH_PARTITIONS_CONCURRENCY: String(options.partitionsConcurrency),
+    BENCH_COMPRESSION: options.compression,
   });
   await proc.waitFor(/joined/);
   return { proc, groupId, latencyTopic: outputs[0] as string, outPerEvent: async () => outputs.length };
@@ -232,6 +239,7 @@ async function phigate(
     PHIGATE_BATCH_MAX_RECORDS: String(options.batchMaxRecords),
     PHIGATE_BATCH_MAX_MS: String(options.batchMaxMs),
     PHIGATE_PARTITIONS_CONCURRENCY: String(options.partitionsConcurrency),
+    PHIGATE_COMPRESSION: options.compression,
     PHIGATE_LOG_LEVEL: 'warn',
     ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   });
@@ -430,7 +438,7 @@ async function main(): Promise<void> {
     .join(' ')}`;
   console.log(`phi-gate pipeline benchmark — ${machine}`);
   console.log(
-    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, latency at ${options.load * 100}% of max\n`,
+    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.load * 100}% of max\n`,
   );
   console.log(table(results));
   for (const [name, r] of Object.entries(results)) if (r.notes) console.log(`  ${name}: ${r.notes}`);

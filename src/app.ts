@@ -13,6 +13,7 @@ import { instrumentConsumer, instrumentProducer } from './observability/kafka.ts
 import { createLogger, kafkajsLogCreator, kafkajsLogLevel } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { AuditEncoder } from './pipeline/audit.ts';
+import { compressionType, registerCodecs } from './pipeline/compression.ts';
 import { Decoder } from './pipeline/decode.ts';
 import { PolicySource } from './pipeline/policy-source.ts';
 import { Routes } from './pipeline/routes.ts';
@@ -99,6 +100,7 @@ export function createApp(config: Config, options: AppOptions): App {
     const source = policy;
     closers.push({ name: 'policy', close: () => source.close() });
 
+    registerCodecs(); // input batches in any Kafka codec
     const kafka = new Kafka(kafkaConfig(config, logger));
     const admin = kafka.admin();
     await admin.connect();
@@ -126,6 +128,7 @@ export function createApp(config: Config, options: AppOptions): App {
       transactionalIdPrefix: config.transactionalIdPrefix,
       groupId: config.groupId,
       metrics,
+      compression: compressionType(config.compression),
       instrument: (producer, client) => instrumentProducer(producer, metrics, client),
     });
     closers.push({ name: 'producers', close: () => transactions.close() });

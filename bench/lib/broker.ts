@@ -3,26 +3,14 @@
  * jar) on the same broker with the same record size. Their latency figures are the producer's
  * acknowledgement latency (send → acks=all), at the same fixed fraction of the measured maximum.
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { kafkaToolArgs } from '../../deploy/local/kafka-tools.ts';
 import { Measured } from './proc.ts';
-
-export const kafkaLibs = join(
-  process.env.PHIGATE_CACHE ?? join(homedir(), '.cache', 'phi-gate'),
-  'kafka-4.1.1',
-  'libs',
-);
 
 async function tool(
   main: string,
   args: string[],
 ): Promise<{ out: string; peakRssMb: number; cpuSec: number }> {
-  const p = new Measured(
-    main,
-    'java',
-    ['-Xms256m', '-Xmx512m', '-cp', `${kafkaLibs}/*`, `org.apache.kafka.tools.${main}`, ...args],
-    process.env,
-  );
+  const p = new Measured(main, 'java', kafkaToolArgs(main, args), process.env);
   const code = await p.exited();
   const u = p.sample();
   if (code !== 0) throw new Error(`${main} exited with ${code}:\n${p.output.slice(-3000)}`);

@@ -46,6 +46,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     logLevel: config.logLevel,
     batch: { ...config.batch },
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+    compression: config.compression,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     retry: { ...config.retry },
   };

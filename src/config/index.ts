@@ -6,6 +6,8 @@ export {
   ENV_VARS,
   LOG_LEVELS,
   type LogLevel,
+  OUTPUT_COMPRESSIONS,
+  type OutputCompression,
   SASL_MECHANISMS,
   type SaslMechanism,
   type VarName,

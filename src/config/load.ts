@@ -99,6 +99,7 @@ function assemble(v: EnvValues): Config {
     logLevel: v.PHIGATE_LOG_LEVEL,
     batch: { maxRecords: v.PHIGATE_BATCH_MAX_RECORDS, maxMs: v.PHIGATE_BATCH_MAX_MS },
     partitionsConsumedConcurrently: v.PHIGATE_PARTITIONS_CONCURRENCY,
+    compression: v.PHIGATE_COMPRESSION,
     shutdownTimeoutMs: v.PHIGATE_SHUTDOWN_TIMEOUT_MS,
     retry: { initialMs: v.PHIGATE_RETRY_INITIAL_MS, maxMs: v.PHIGATE_RETRY_MAX_MS },
   };

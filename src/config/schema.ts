@@ -10,6 +10,9 @@ const MAX_INT32 = 2_147_483_647;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+/** Codecs for what phi-gate writes: the native ones only (src/pipeline/compression.ts says why). */
+export const OUTPUT_COMPRESSIONS = ['none', 'gzip', 'zstd'] as const;
+export type OutputCompression = (typeof OUTPUT_COMPRESSIONS)[number];
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -196,6 +199,12 @@ export const ENV_VARS = {
     max: MAX_TIMER_MS,
     doc: 'longest a batch waits to fill before it is processed',
   },
+  PHIGATE_COMPRESSION: {
+    kind: 'enum',
+    values: OUTPUT_COMPRESSIONS,
+    default: 'none',
+    doc: 'compression of the record batches phi-gate writes (input in any Kafka codec is always read)',
+  },
   PHIGATE_PARTITIONS_CONCURRENCY: {
     kind: 'integer',
     default: 1,
@@ -294,6 +303,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly batch: { readonly maxRecords: number; readonly maxMs: number };
   readonly partitionsConsumedConcurrently: number;
+  readonly compression: OutputCompression;
   readonly shutdownTimeoutMs: number;
   readonly retry: { readonly initialMs: number; readonly maxMs: number };
 }

@@ -22,6 +22,8 @@ export interface TransactionOptions {
   readonly groupId: string;
   readonly metrics: Metrics;
   readonly transactionTimeoutMs?: number;
+  /** kafkajs codec id of the record batches written (compression.ts); none when absent. */
+  readonly compression?: number;
   readonly instrument?: (producer: Producer, client: string) => void;
 }
 
@@ -105,7 +107,11 @@ export class PartitionTransactions {
     try {
       transaction = await producer.transaction();
       for (const slice of slices(outputs, MAX_REQUEST_BYTES))
-        await transaction.sendBatch({ topicMessages: slice, acks: -1 });
+        await transaction.sendBatch({
+          topicMessages: slice,
+          acks: -1,
+          compression: this.#options.compression,
+        });
       await transaction.sendOffsets({
         consumerGroupId: this.#options.groupId,
         topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { Producer } from 'kafkajs';
+import type { CompressionTypes, Producer } from 'kafkajs';
 import { generateKeyPair } from '../../src/crypto/index.ts';
 import { kafka, registry, type TestTopics } from './stack.ts';
 
@@ -235,11 +235,14 @@ export function segmentEvent(
 /** Produces Avro events (Confluent wire format, Segment schema registered for the input topic). */
 export class EventProducer {
   readonly #topic: string;
+  readonly #compression: CompressionTypes | undefined;
   #producer: Producer | undefined;
   #schemaId = 0;
 
-  constructor(topic: string) {
+  /** `compression`: a kafkajs codec id for the record batches (register the codecs first). */
+  constructor(topic: string, options: { compression?: CompressionTypes } = {}) {
     this.#topic = topic;
+    this.#compression = options.compression;
   }
 
   get schemaId(): number {
@@ -281,7 +284,7 @@ export class EventProducer {
   }
 
   async sendRaw(messages: { key: string | null; value: Buffer | null }[]): Promise<void> {
-    await this.#producer?.send({ topic: this.#topic, messages });
+    await this.#producer?.send({ topic: this.#topic, messages, compression: this.#compression });
   }
 
   async disconnect(): Promise<void> {

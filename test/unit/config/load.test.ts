@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       batch: { maxRecords: 1000, maxMs: 100 },
       partitionsConsumedConcurrently: 1,
+      compression: 'none',
       shutdownTimeoutMs: 25_000,
       retry: { initialMs: 250, maxMs: 30_000 },
     });

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import kafkajs from 'kafkajs';
+import lz4 from 'lz4js';
+import snappy from 'snappyjs';
+import {
+  compressionType,
+  lz4Decompress,
+  registerCodecs,
+  snappyDecompress,
+} from '../../../src/pipeline/compression.ts';
+
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+// compressible and incompressible parts, like a batch of records with repeated field names and ids
+const batch = Buffer.concat([
+  Buffer.from('{"event":"Appointment Booked","userId":"user-40213"}'.repeat(200)),
+  randomBytes(5000),
+]);
+
+type Codec = { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> };
+const codec = (type: number): Codec =>
+  (CompressionCodecs as unknown as Record<number, () => Codec>)[type]?.() as Codec;
+
+/** snappy-java's stream format (what the Java client writes): magic, versions, then sized chunks. */
+function xerial(chunks: Buffer[]): Buffer {
+  const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const parts = [header];
+  for (const c of chunks) {
+    const block = Buffer.from(snappy.compress(c));
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(block.length);
+    parts.push(size, block);
+  }
+  return Buffer.concat(parts);
+}
+
+describe('record-batch codecs', () => {
+  registerCodecs();
+
+  for (const [name, type] of [
+    ['gzip', CompressionTypes.GZIP],
+    ['zstd', CompressionTypes.ZSTD],
+  ] as const) {
+    test(`${name}: what kafkajs compresses comes back byte for byte, and smaller`, async () => {
+      const c = codec(type);
+      const compressed = await c.compress({ buffer: batch });
+      assert.ok(compressed.length < batch.length * 0.6, `${compressed.length} of ${batch.length}`);
+      assert.deepEqual(await c.decompress(compressed), batch);
+    });
+  }
+
+  test('snappy and lz4 are read only: writing them is refused, not attempted', async () => {
+    await assert.rejects(codec(CompressionTypes.Snappy).compress({ buffer: batch }), /does not write/);
+    await assert.rejects(codec(CompressionTypes.LZ4).compress({ buffer: batch }), /does not write/);
+  });
+
+  test('snappy: the Java client’s xerial framing (several chunks) and a raw block both decode', () => {
+    const a = batch.subarray(0, 4000);
+    const b = batch.subarray(4000);
+    assert.deepEqual(snappyDecompress(xerial([a, b])), batch);
+    assert.deepEqual(snappyDecompress(Buffer.from(snappy.compress(batch))), batch);
+  });
+
+  test('corrupt or truncated input is an error, never a short or garbled batch', async () => {
+    const framed = xerial([batch]);
+    assert.throws(() => snappyDecompress(framed.subarray(0, framed.length - 10)), /truncated/);
+    assert.throws(() => snappyDecompress(Buffer.concat([framed.subarray(0, 16), Buffer.from([0, 0])])));
+    assert.throws(() => lz4Decompress(Buffer.from('not an lz4 frame')), /magic/);
+    await assert.rejects(codec(CompressionTypes.ZSTD).decompress(Buffer.from('not zstd at all')));
+  });
+
+  test('lz4: frames decode (batches of the Java client: test/integration/pipeline/compression.test.ts)', async () => {
+    assert.deepEqual(lz4Decompress(Buffer.from(lz4.compress(batch))), batch);
+    assert.deepEqual(await codec(CompressionTypes.LZ4).decompress(Buffer.from(lz4.compress(batch))), batch);
+  });
+
+  test('PHIGATE_COMPRESSION names map onto kafkajs codec ids', () => {
+    assert.equal(compressionType('none'), CompressionTypes.None);
+    assert.equal(compressionType('gzip'), CompressionTypes.GZIP);
+    assert.equal(compressionType('zstd'), CompressionTypes.ZSTD);
+  });
+});
