@@ -31,6 +31,7 @@ export class PolicySource {
   readonly #options: PolicySourceOptions;
   #current: Policy;
   #pendingAudit: Destination[];
+  readonly #claimedAudit = new Set<Destination>();
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
@@ -55,15 +56,27 @@ export class PolicySource {
     return this.#current;
   }
 
-  /** Destination versions put in force and not yet written to the audit topic. */
-  pendingAudit(): readonly Destination[] {
-    return this.#pendingAudit;
+  /**
+   * Destinations whose policy version still needs its audit entry, claimed for one transaction:
+   * partitions processed concurrently must not all write the same entry. Report the outcome with
+   * `auditWritten` (committed) or `auditAbandoned` (the transaction failed: claim them again later).
+   */
+  claimAudit(): readonly Destination[] {
+    const claimed = this.#pendingAudit.filter((d) => !this.#claimedAudit.has(d));
+    for (const d of claimed) this.#claimedAudit.add(d);
+    return claimed;
   }
 
   /** Marks audit entries as written (after their transaction committed). */
   auditWritten(written: readonly Destination[]): void {
     const done = new Set(written);
     this.#pendingAudit = this.#pendingAudit.filter((d) => !done.has(d));
+    for (const d of written) this.#claimedAudit.delete(d);
+  }
+
+  /** Returns claimed entries whose transaction did not commit: the next transaction writes them. */
+  auditAbandoned(claimed: readonly Destination[]): void {
+    for (const d of claimed) this.#claimedAudit.delete(d);
   }
 
   start(): void {

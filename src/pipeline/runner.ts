@@ -181,7 +181,7 @@ export class Runner {
     const current = policy.current; // captured once: a reload takes effect at the next chunk
     const records = chunk as readonly InputRecord[];
     const output = await processBatch(context, current, { topic, partition }, records);
-    const policyEntries = policy.pendingAudit();
+    const policyEntries = policy.claimAudit();
     if (policyEntries.length > 0) {
       const now = context.now();
       output.topicMessages.push({
@@ -190,13 +190,18 @@ export class Runner {
       });
     }
     const last = chunk[chunk.length - 1] as KafkaMessage;
-    await this.#o.transactions.commit(
-      topic,
-      partition,
-      output.topicMessages,
-      (BigInt(last.offset) + 1n).toString(),
-    );
-    if (policyEntries.length > 0) policy.auditWritten(policyEntries);
+    try {
+      await this.#o.transactions.commit(
+        topic,
+        partition,
+        output.topicMessages,
+        (BigInt(last.offset) + 1n).toString(),
+      );
+    } catch (err) {
+      policy.auditAbandoned(policyEntries);
+      throw err;
+    }
+    policy.auditWritten(policyEntries);
 
     const now = Date.now();
     metrics.eventsConsumed.inc({ topic }, chunk.length);

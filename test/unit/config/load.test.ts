@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       http: { host: '0.0.0.0', port: 9464 },
       logLevel: 'info',
       batch: { maxRecords: 1000, maxMs: 100 },
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: 4,
       compression: 'none',
       shutdownTimeoutMs: 25_000,
       retry: { initialMs: 250, maxMs: 30_000 },
