@@ -35,6 +35,12 @@ export interface PlanContext {
 }
 
 const KEY_CACHE_LIMIT = 4096;
+/**
+ * Distinct sets of data-decided decision entries (map keys, detector hits) per plan whose merged
+ * decision fields are kept, frozen: events of the same shape then share one object, which the audit
+ * encoder and the metrics recognise by identity instead of re-encoding the whole field map per event.
+ */
+const FIELDS_CACHE_LIMIT = 1024;
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_KIDS: readonly string[] = Object.freeze([]);
 
@@ -83,6 +89,17 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
     Object.fromEntries(node.entries.map(([p, a]) => [p === '' ? '(value)' : p, a])),
   );
   const withDynamic = fieldsBuilder(staticFields);
+  const merged = new Map<string, Readonly<Record<string, string>>>();
+  const fieldsWith = (dynamic: Record<string, string>): Readonly<Record<string, string>> => {
+    let key = '';
+    for (const path in dynamic) key += `${path}\u0000${dynamic[path]}\u0000`;
+    let fields = merged.get(key);
+    if (fields === undefined) {
+      fields = withDynamic(dynamic);
+      if (merged.size < FIELDS_CACHE_LIMIT) merged.set(key, Object.freeze(fields));
+    }
+    return fields;
+  };
   const kids = Object.freeze([...kidSet].sort());
   const identity = compileEventIdentity(root);
   const passes = compileEventFilter(ctx.config.eventsAllow, ctx.config.eventsDrop);
@@ -120,7 +137,7 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
         };
       }
       const value = fn(record);
-      const fields = state.dynamic === null ? staticFields : withDynamic(state.dynamic);
+      const fields = state.dynamic === null ? staticFields : fieldsWith(state.dynamic);
       return {
         outcome: 'delivered',
         value,

@@ -33,6 +33,17 @@ describe('decisions', () => {
     assert.equal(f.userId, 'hash');
     assert.equal(f.traits, 'drop');
   });
+  test('events of the same shape share one frozen fields object (the audit encodes it once)', () => {
+    const again = (notes: string, extras: Record<string, string>) =>
+      plan.apply(segment({ event: 'Visit Summary Viewed', properties: { mrn: 'MRN-2', notes, extras } }));
+    const same = again('write to john@example.com', { visit_type: 'phone' });
+    const other = again('nothing to see', { visit_type: 'video' });
+    assert.equal(same.decision.fields, r.decision.fields);
+    assert.ok(Object.isFrozen(same.decision.fields));
+    assert.notEqual(other.decision.fields, r.decision.fields);
+    assert.equal(other.decision.fields['properties.notes'], 'allow');
+    assert.equal(other.decision.fields['properties.extras.visit_type'], 'allow');
+  });
   test('flag leaves the value as it is', () => {
     assert.equal(
       r.outcome === 'delivered' && (r.value as { properties: { notes: string } }).properties.notes,
