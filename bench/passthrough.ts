@@ -9,7 +9,7 @@ import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { OutputCompression } from '../src/config/index.ts';
 import type { OutMessage } from '../src/pipeline/audit.ts';
 import { compressionType, registerCodecs } from '../src/pipeline/compression.ts';
-import { tuneKafkajsEncoder } from '../src/pipeline/kafkajs-encoder.ts';
+import { tuneKafkajs } from '../src/pipeline/kafkajs-tuning.ts';
 import type { TopicMessages } from '../src/pipeline/process.ts';
 import { MAX_REQUEST_BYTES, PRODUCER_OPTIONS, slices } from '../src/pipeline/transactions.ts';
 
@@ -26,7 +26,7 @@ const maxMs = Number(env('BENCH_BATCH_MAX_MS'));
 const concurrency = Number(env('BENCH_PARTITIONS_CONCURRENCY'));
 const compression = compressionType(env('BENCH_COMPRESSION') as OutputCompression);
 registerCodecs();
-tuneKafkajsEncoder(); // as phi-gate: the same client, patched the same way
+tuneKafkajs(); // as phi-gate: the same client, patched the same way
 
 const kafka = new Kafka({
   clientId: 'bench-passthrough',

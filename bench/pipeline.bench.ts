@@ -185,8 +185,42 @@ interface Process {
   readonly groupId: string;
   /** Output records per input event, known once the run is over. */
   outPerEvent(events: number): Promise<number>;
-  /** A line on where the time went, if the process tells. */
-  diagnostics?(): Promise<string>;
+  /** Where the time went so far, if the process tells (cumulative: subtract an earlier snapshot). */
+  diagnostics?(): Promise<Diagnostics>;
+}
+
+/** Cumulative batch and transaction figures from phi-gate's own metrics. */
+interface Diagnostics {
+  readonly batches: number;
+  readonly records: number;
+  readonly batchSec: number;
+  readonly commits: number;
+  readonly commitSec: number;
+  /** Committed transactions by duration bucket: upper bound (s) → cumulative count. */
+  readonly commitBuckets: ReadonlyMap<number, number>;
+  /** Kafka requests of the transactional producers by API: api → cumulative count. */
+  readonly producerRequests: ReadonlyMap<string, number>;
+}
+
+function describeDiagnostics(now: Diagnostics, before?: Diagnostics): string {
+  const d = (f: (x: Diagnostics) => number) => f(now) - (before ? f(before) : 0);
+  const batches = d((x) => x.batches);
+  const commits = d((x) => x.commits);
+  if (batches === 0 || commits === 0) return 'no batches';
+  // p99 of the commit durations: the smallest bucket bound holding 99% of them
+  let p99 = Number.POSITIVE_INFINITY;
+  for (const [le, count] of [...now.commitBuckets].sort((a, b) => a[0] - b[0])) {
+    if (count - (before?.commitBuckets.get(le) ?? 0) >= 0.99 * commits) {
+      p99 = le;
+      break;
+    }
+  }
+  const perCommit = [...now.producerRequests]
+    .map(([api, n]) => [api, (n - (before?.producerRequests.get(api) ?? 0)) / commits] as const)
+    .filter(([, n]) => n >= 0.05)
+    .map(([api, n]) => `${api} ${n.toFixed(2)}`)
+    .join(', ');
+  return `${batches} batches of ${(d((x) => x.records) / batches).toFixed(0)} records, ${((d((x) => x.batchSec) / batches) * 1000).toFixed(1)} ms each, of which transaction ${((d((x) => x.commitSec) / commits) * 1000).toFixed(1)} ms (p99 <= ${p99 * 1000} ms); producer requests per transaction: ${perCommit}`;
 }
 
 async function passthrough(inTopic: string): Promise<Process & { latencyTopic: string }> {
@@ -267,12 +301,32 @@ async function phigate(
     groupId,
     latencyTopic: topics.warehouse as string,
     diagnostics: async () => {
-      const tx = await metric('phigate_transaction_duration_seconds_sum', 'outcome="commit"');
-      const txs = await metric('phigate_transaction_duration_seconds_count', 'outcome="commit"');
-      const batch = await metric('phigate_batch_duration_seconds_sum');
-      const batches = await metric('phigate_batch_duration_seconds_count');
-      const records = await metric('phigate_batch_size_records_sum');
-      return `${batches} batches of ${(records / batches).toFixed(0)} records, ${((batch / batches) * 1000).toFixed(1)} ms each, of which transaction ${((tx / txs) * 1000).toFixed(1)} ms`;
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const commitBuckets = new Map<number, number>();
+      const producerRequests = new Map<string, number>();
+      for (const line of text.split('\n')) {
+        const r = /^phigate_kafka_requests_total\{(?=.*client="producer")(?=.*api="([^"]+)").*\} (\S+)$/.exec(
+          line,
+        );
+        if (r) producerRequests.set(r[1] as string, Number(r[2]));
+        const m =
+          /^phigate_transaction_duration_seconds_bucket\{.*le="([^"]+)".*outcome="commit".*\} (\S+)$/.exec(
+            line,
+          ) ??
+          /^phigate_transaction_duration_seconds_bucket\{.*outcome="commit".*le="([^"]+)".*\} (\S+)$/.exec(
+            line,
+          );
+        if (m) commitBuckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+      }
+      return {
+        batches: await metric('phigate_batch_duration_seconds_count'),
+        records: await metric('phigate_batch_size_records_sum'),
+        batchSec: await metric('phigate_batch_duration_seconds_sum'),
+        commits: await metric('phigate_transaction_duration_seconds_count', 'outcome="commit"'),
+        commitSec: await metric('phigate_transaction_duration_seconds_sum', 'outcome="commit"'),
+        commitBuckets,
+        producerRequests,
+      };
     },
     // destination records + one audit entry per (event, destination) decision + dead letters
     outPerEvent: async (events) => {
@@ -311,7 +365,8 @@ async function measure(
     log(
       `${name}: ${events} events in ${seconds.toFixed(1)} s = ${Math.round(eventsPerSec)}/s, ${outPerEvent.toFixed(2)} records out per event`,
     );
-    if (p.diagnostics) log(`${name}: ${await p.diagnostics()}`);
+    const afterThroughput = await p.diagnostics?.();
+    if (afterThroughput) log(`${name}: ${describeDiagnostics(afterThroughput)}`);
     let lat: Latency | undefined;
     if (withLatency) {
       const rate = Math.max(1, Math.round(eventsPerSec * options.load));
@@ -330,6 +385,8 @@ async function measure(
       log(
         `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent)`,
       );
+      const afterLatency = await p.diagnostics?.();
+      if (afterLatency) log(`${name}: latency phase: ${describeDiagnostics(afterLatency, afterThroughput)}`);
     }
     const peakRssMb = p.proc.sample().peakRssMb;
     return {

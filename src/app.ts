@@ -15,7 +15,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { AuditEncoder } from './pipeline/audit.ts';
 import { compressionType, registerCodecs } from './pipeline/compression.ts';
 import { Decoder } from './pipeline/decode.ts';
-import { tuneKafkajsEncoder } from './pipeline/kafkajs-encoder.ts';
+import { tuneKafkajs } from './pipeline/kafkajs-tuning.ts';
 import { PolicySource } from './pipeline/policy-source.ts';
 import { Routes } from './pipeline/routes.ts';
 import { Runner } from './pipeline/runner.ts';
@@ -102,7 +102,7 @@ export function createApp(config: Config, options: AppOptions): App {
     closers.push({ name: 'policy', close: () => source.close() });
 
     registerCodecs(); // input batches in any Kafka codec
-    tuneKafkajsEncoder();
+    tuneKafkajs();
     const kafka = new Kafka(kafkaConfig(config, logger));
     const admin = kafka.admin();
     await admin.connect();

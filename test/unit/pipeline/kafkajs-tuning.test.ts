@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { restoreKafkajsEncoder, tuneKafkajsEncoder } from '../../../src/pipeline/kafkajs-encoder.ts';
+import {
+  restoreKafkajs,
+  reuseCoordinatorLookups,
+  tuneKafkajs,
+} from '../../../src/pipeline/kafkajs-tuning.ts';
 
 const require = createRequire(import.meta.url);
 const Encoder = require('kafkajs/src/protocol/encoder.js') as any;
@@ -89,7 +93,7 @@ describe('kafkajs encoder without zero-filling or per-varint arrays', () => {
   const allocUnsafe = Buffer.allocUnsafe;
   after(() => {
     Buffer.allocUnsafe = allocUnsafe;
-    restoreKafkajsEncoder();
+    restoreKafkajs();
   });
 
   test('writes exactly the bytes kafkajs writes, even over poisoned memory', () => {
@@ -97,9 +101,9 @@ describe('kafkajs encoder without zero-filling or per-varint arrays', () => {
     Buffer.allocUnsafe = (size: number) => allocUnsafe(size).fill(0xa5);
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
-        restoreKafkajsEncoder();
+        restoreKafkajs();
         const expected = encode(ops);
-        tuneKafkajsEncoder();
+        tuneKafkajs();
         assert.deepEqual(encode(ops), expected);
       }),
       { numRuns: 1500 },
@@ -122,14 +126,57 @@ describe('kafkajs encoder without zero-filling or per-varint arrays', () => {
       -65,
       -(2 ** 31),
     ]) {
-      restoreKafkajsEncoder();
+      restoreKafkajs();
       const expected = [encode([{ op: 'varint', value: v }]), encode([{ op: 'uvarint', value: v >>> 0 }])];
-      tuneKafkajsEncoder();
+      tuneKafkajs();
       assert.deepEqual(
         [encode([{ op: 'varint', value: v }]), encode([{ op: 'uvarint', value: v >>> 0 }])],
         expected,
         String(v),
       );
     }
+  });
+});
+
+describe('kafkajs coordinator lookups reused for a short while', () => {
+  const counting = () => {
+    const calls: string[] = [];
+    let fail = false;
+    const lookup = async function (this: object, q: { groupId: string; coordinatorType?: number }) {
+      calls.push(`${q.coordinatorType}/${q.groupId}`);
+      if (fail) throw new Error('COORDINATOR_NOT_AVAILABLE');
+      return { coordinator: { nodeId: 1 } };
+    };
+    return { calls, lookup, failNext: (f: boolean) => (fail = f) };
+  };
+
+  test('one request per client, id and coordinator type within the TTL; a new one after it', async () => {
+    const { calls, lookup } = counting();
+    let clock = 0;
+    const reused = reuseCoordinatorLookups(lookup, 1000, () => clock);
+    const clientA = {};
+    const clientB = {};
+    const tx = { groupId: 'phi-gate-events.raw-0', coordinatorType: 1 };
+    await Promise.all([reused.call(clientA, tx), reused.call(clientA, tx)]);
+    await reused.call(clientA, { groupId: 'phi-gate', coordinatorType: 0 });
+    clock = 999;
+    await reused.call(clientA, tx);
+    assert.equal(calls.length, 2, 'concurrent and repeated lookups share one request');
+    await reused.call(clientB, tx);
+    assert.equal(calls.length, 3, 'another client asks for itself');
+    clock = 1000;
+    await reused.call(clientA, tx);
+    assert.equal(calls.length, 4, 'after the TTL the coordinator is looked up again');
+  });
+
+  test('a failed lookup is not kept', async () => {
+    const { calls, lookup, failNext } = counting();
+    const reused = reuseCoordinatorLookups(lookup, 1000, () => 0);
+    const client = {};
+    failNext(true);
+    await assert.rejects(reused.call(client, { groupId: 'g', coordinatorType: 0 }));
+    failNext(false);
+    await reused.call(client, { groupId: 'g', coordinatorType: 0 });
+    assert.equal(calls.length, 2);
   });
 });
