@@ -310,10 +310,7 @@ async function phigate(
         );
         if (r) producerRequests.set(r[1] as string, Number(r[2]));
         const m =
-          /^phigate_transaction_duration_seconds_bucket\{.*le="([^"]+)".*outcome="commit".*\} (\S+)$/.exec(
-            line,
-          ) ??
-          /^phigate_transaction_duration_seconds_bucket\{.*outcome="commit".*le="([^"]+)".*\} (\S+)$/.exec(
+          /^phigate_transaction_duration_seconds_bucket\{(?=.*outcome="commit")(?=.*le="([^"]+)").*\} (\S+)$/.exec(
             line,
           );
         if (m) commitBuckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
