@@ -288,23 +288,27 @@ async function phigate(
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const metric = async (name: string, labels = ''): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n'))
-      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
+  /** One read of phi-gate's /metrics: the lines, and the sum of a metric's series (optionally with a label). */
+  const scrape = async () => {
+    const lines = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n');
+    const sum = (name: string, labels = ''): number => {
+      let total = 0;
+      for (const line of lines)
+        if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+          total += Number(line.slice(line.lastIndexOf(' ') + 1));
+      return total;
+    };
+    return { lines, sum };
   };
   return {
     proc,
     groupId,
     latencyTopic: topics.warehouse as string,
     diagnostics: async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const { lines, sum } = await scrape(); // one snapshot: every figure from the same moment
       const commitBuckets = new Map<number, number>();
       const producerRequests = new Map<string, number>();
-      for (const line of text.split('\n')) {
+      for (const line of lines) {
         const r = /^phigate_kafka_requests_total\{(?=.*client="producer")(?=.*api="([^"]+)").*\} (\S+)$/.exec(
           line,
         );
@@ -316,20 +320,21 @@ async function phigate(
         if (m) commitBuckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
       }
       return {
-        batches: await metric('phigate_batch_duration_seconds_count'),
-        records: await metric('phigate_batch_size_records_sum'),
-        batchSec: await metric('phigate_batch_duration_seconds_sum'),
-        commits: await metric('phigate_transaction_duration_seconds_count', 'outcome="commit"'),
-        commitSec: await metric('phigate_transaction_duration_seconds_sum', 'outcome="commit"'),
+        batches: sum('phigate_batch_duration_seconds_count'),
+        records: sum('phigate_batch_size_records_sum'),
+        batchSec: sum('phigate_batch_duration_seconds_sum'),
+        commits: sum('phigate_transaction_duration_seconds_count', 'outcome="commit"'),
+        commitSec: sum('phigate_transaction_duration_seconds_sum', 'outcome="commit"'),
         commitBuckets,
         producerRequests,
       };
     },
     // destination records + one audit entry per (event, destination) decision + dead letters
     outPerEvent: async (events) => {
-      const delivered = await metric('phigate_destination_events_total', 'outcome="delivered"');
-      const decisions = await metric('phigate_destination_events_total');
-      const dlq = await metric('phigate_dlq_records_total');
+      const { sum } = await scrape();
+      const delivered = sum('phigate_destination_events_total', 'outcome="delivered"');
+      const decisions = sum('phigate_destination_events_total');
+      const dlq = sum('phigate_dlq_records_total');
       return (delivered + decisions + 2 * dlq) / events;
     },
   };
