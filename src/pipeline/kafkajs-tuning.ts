@@ -84,8 +84,8 @@ export function reuseCoordinatorLookups(
 const originalLookup = Cluster.prototype.findGroupCoordinatorMetadata;
 const reusedLookup = reuseCoordinatorLookups(originalLookup);
 
-/** kafkajs's own methods, kept for the differential test. */
-export const originalEncoderMethods = {
+/** kafkajs's own methods, for `restoreKafkajs`. */
+const originalEncoderMethods = {
   ensureAvailable: Encoder.prototype.ensureAvailable,
   writeUVarInt: Encoder.prototype.writeUVarInt,
 } as const;

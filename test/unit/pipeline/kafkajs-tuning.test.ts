@@ -40,52 +40,30 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
 );
 
+/** One write method of kafkajs's (untyped) encoder per kind of operation. */
+const WRITE: Record<Op['op'], (e: any, v: any) => void> = {
+  int8: (e, v) => e.writeInt8(v),
+  int16: (e, v) => e.writeInt16(v),
+  int32: (e, v) => e.writeInt32(v),
+  varint: (e, v) => e.writeVarInt(v),
+  uvarint: (e, v) => e.writeUVarInt(v),
+  varlong: (e, v: bigint) => e.writeVarLong(v.toString()),
+  bytes: (e, v) => e.writeBytes(Buffer.from(v)),
+  varintBytes: (e, v) => e.writeVarIntBytes(Buffer.from(v)),
+  buffer: (e, v) => e.writeBuffer(Buffer.from(v)),
+  string: (e, v) => e.writeString(v),
+  varintString: (e, v) => e.writeVarIntString(v),
+  nested: (e, v: Uint8Array[]) =>
+    e.writeVarIntArray(
+      v.map((b) => new Encoder().writeVarIntBytes(Buffer.from(b))),
+      'object',
+    ),
+};
+
 /** Runs the writes on a fresh kafkajs Encoder, as record and request encoding do, and returns its bytes. */
 function encode(ops: readonly Op[]): Buffer {
   const e = new Encoder();
-  for (const o of ops) {
-    switch (o.op) {
-      case 'int8':
-        e.writeInt8(o.value);
-        break;
-      case 'int16':
-        e.writeInt16(o.value);
-        break;
-      case 'int32':
-        e.writeInt32(o.value);
-        break;
-      case 'varint':
-        e.writeVarInt(o.value);
-        break;
-      case 'uvarint':
-        e.writeUVarInt(o.value);
-        break;
-      case 'varlong':
-        e.writeVarLong(o.value.toString());
-        break;
-      case 'bytes':
-        e.writeBytes(Buffer.from(o.value));
-        break;
-      case 'varintBytes':
-        e.writeVarIntBytes(Buffer.from(o.value));
-        break;
-      case 'buffer':
-        e.writeBuffer(Buffer.from(o.value));
-        break;
-      case 'string':
-        e.writeString(o.value);
-        break;
-      case 'varintString':
-        e.writeVarIntString(o.value);
-        break;
-      case 'nested':
-        e.writeVarIntArray(
-          o.value.map((v) => new Encoder().writeVarIntBytes(Buffer.from(v))),
-          'object',
-        );
-        break;
-    }
-  }
+  for (const o of ops) WRITE[o.op](e, o.value);
   return Buffer.from(e.buffer);
 }
 
