@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
+import { createHmac, webcrypto } from 'node:crypto';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { createHmacHasher } from '../../../src/crypto/hmac.ts';
 
 const KEY = Buffer.from('phi-gate-test-hmac-key-0123456789abcdef', 'utf8');
@@ -40,6 +41,35 @@ describe('createHmacHasher', () => {
         assert.equal(h(value), await webcryptoHmac(key, value), `key ${keyLength} bytes`);
       }
     }
+  });
+
+  test('equals createHmac for any key and any sequence of values (short, long, lone surrogates)', () => {
+    const value = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 300 }), // unpaired surrogates: both write U+FFFD
+      fc.string({ maxLength: 2000 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.array(value, { maxLength: 8 }),
+        (key, values) => {
+          const k = Buffer.from(key);
+          const h = createHmacHasher(k);
+          for (const v of values) {
+            assert.equal(h(v), createHmac('sha256', k).update(v, 'utf8').digest('hex'));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a long value, then a short one: nothing of the long one is hashed with it', () => {
+    const h = createHmacHasher(KEY);
+    const expected = createHmac('sha256', KEY).update('Jane', 'utf8').digest('hex');
+    h('x'.repeat(10_000));
+    assert.equal(h('Jane'), expected);
   });
 
   test('lowercase hex, 64 chars; different keys give unjoinable pseudonyms', () => {
