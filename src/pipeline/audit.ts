@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type avro from 'avsc';
+import { type AvroCodec, codecFor } from '../avro/codec.ts';
 import type { PhiGateError } from '../errors.ts';
 import { SCHEMAS_DIR } from '../paths.ts';
 import type { Decision, Destination } from '../policy/index.ts';
@@ -37,18 +38,18 @@ export interface OutMessage {
  * object (a WeakMap, so it goes when the plan does) instead of once per record and destination.
  */
 interface SplitTypes {
-  readonly before: avro.Type;
+  readonly before: AvroCodec;
   readonly map: avro.Type;
-  readonly after: avro.Type;
+  readonly after: AvroCodec;
 }
 
 function splitTypes(parsed: { fields: { name: string; type: unknown }[] }): SplitTypes {
   const at = parsed.fields.findIndex((f) => f.name === 'fields');
   const record = (name: string, fields: unknown[]) => compileType({ type: 'record', name, fields });
   return {
-    before: record('AuditEntryHead', parsed.fields.slice(0, at)),
+    before: codecFor(record('AuditEntryHead', parsed.fields.slice(0, at))),
     map: compileType(parsed.fields[at]?.type),
-    after: record('AuditEntryTail', parsed.fields.slice(at + 1)),
+    after: codecFor(record('AuditEntryTail', parsed.fields.slice(at + 1))),
   };
 }
 

@@ -6,6 +6,7 @@
  * dependency (registry unavailable) are thrown: the batch pauses and retries, nothing is dead-lettered.
  */
 import type avro from 'avsc';
+import { codecFor } from '../avro/codec.ts';
 import { isPhiGateError, PhiGateError } from '../errors.ts';
 import type { WriterTypes } from '../registry/schemas.ts';
 import { unframe } from './wire.ts';
@@ -60,8 +61,8 @@ export class Decoder {
 
 function decodeBody(schemaId: number, type: avro.Type, body: Buffer): Decoded | DeadLetter {
   try {
-    // fromBuffer checks that the body is consumed exactly: trailing bytes are an error, not ignored
-    const decoded = type.fromBuffer(body) as Record<string, unknown>;
+    // the body must be consumed exactly: trailing bytes are an error, not ignored
+    const decoded = codecFor(type).decode(body) as Record<string, unknown>;
     return { ok: true, schemaId, type, value: decoded };
   } catch (cause) {
     return {

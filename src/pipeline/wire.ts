@@ -3,6 +3,7 @@
  * Any Confluent Avro deserializer (and Kafka Connect's AvroConverter) reads values framed this way.
  */
 import type avro from 'avsc';
+import { codecFor } from '../avro/codec.ts';
 import { PhiGateError } from '../errors.ts';
 
 export const MAGIC_BYTE = 0;
@@ -47,19 +48,20 @@ export function frame(header: Buffer, body: Buffer): Buffer {
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * Encodes `value` with `type` straight behind `header` in a reused scratch buffer and copies the
- * result once into a buffer of the exact size — instead of avsc's `toBuffer` (its own copy) plus a
- * concatenation (a second). Throws like `toBuffer` when the value does not match the type.
+ * Encodes `value` with the compiled codec of `type` (src/avro/codec.ts) straight behind `header` in
+ * a reused scratch buffer and copies the result once into a buffer of the exact size. Throws
+ * PHIGATE_ERR_ENCODE when the value does not match the type.
  */
 export function encodeFramed(type: avro.Type, header: Buffer, value: unknown): Buffer {
+  const codec = codecFor(type);
   header.copy(scratch, 0, 0, HEADER_SIZE);
-  let end = type.encode(value, scratch, HEADER_SIZE);
+  let end = codec.encode(value, scratch, HEADER_SIZE);
   if (end < 0) {
-    // avsc returns minus the bytes missing
+    // the codec returns minus the bytes missing
     const bigger = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
     header.copy(bigger, 0, 0, HEADER_SIZE);
     scratch = bigger;
-    end = type.encode(value, scratch, HEADER_SIZE);
+    end = codec.encode(value, scratch, HEADER_SIZE);
   }
   const out = Buffer.allocUnsafe(end);
   scratch.copy(out, 0, 0, end);
