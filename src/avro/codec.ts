@@ -72,6 +72,13 @@ function unsupported(type: TypeNode): PhiGateError {
   return new PhiGateError('PHIGATE_ERR_BAD_SCHEMA', `Avro type ${type.typeName} has no compiled codec`);
 }
 
+/** A fixed type's size, checked to be a plain integer before it goes into generated source. */
+function fixedSize(type: TypeNode): number {
+  const size = type.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw unsupported(type);
+  return size;
+}
+
 /** Bytes the smallest value of `type` takes (bounds block counts; 0 only for null and empty records). */
 function minBytes(type: TypeNode, seen = new Set<TypeNode>()): number {
   switch (type.typeName) {
@@ -155,7 +162,7 @@ function emitRead(unit: Unit, type: TypeNode, out: string): string {
     case 'bytes':
       return `${out} = c.bytes();`;
     case 'fixed':
-      return `${out} = c.fixed(${type.size});`;
+      return `${out} = c.fixed(${fixedSize(type)});`;
     case 'enum': {
       const symbols = unit.constant(type.symbols);
       return `${out} = ${symbols}[c.long()]; if (${out} === undefined) throw decodeError('enum index out of range');`;
@@ -280,7 +287,7 @@ function emitWrite(unit: Unit, type: TypeNode, x: string, path: string): string 
     case 'bytes':
       return `if (!Buffer.isBuffer(${x})) ${fail('bytes')} c.bytes(${x});`;
     case 'fixed':
-      return `if (!Buffer.isBuffer(${x}) || ${x}.length !== ${type.size}) ${fail(`fixed(${type.size})`)} c.fixed(${x});`;
+      return `if (!Buffer.isBuffer(${x}) || ${x}.length !== ${fixedSize(type)}) ${fail(`fixed(${type.size})`)} c.fixed(${x});`;
     case 'enum': {
       const indices = unit.constant(new Map((type.symbols ?? []).map((s, i) => [s, i])));
       const i = unit.temp();
