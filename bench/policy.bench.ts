@@ -58,9 +58,10 @@ function pipelineStep(
   const json = probe.outcome === 'delivered' ? plan.toJson(probe.value) : '';
   const encrypted = json.split('"eyJhbGciOiJSU0EtT0FFUC0yNTYi').length - 1;
   const header = frameHeader(1);
+  const planCodec = codecFor(plan.type);
   const run = (): void => {
     const r = plan.apply(decode(bytes));
-    if (r.outcome === 'delivered') encodeFramed(plan.type, header, r.value);
+    if (r.outcome === 'delivered') encodeFramed(planCodec, header, r.value);
   };
   const record = decode(bytes);
   const applyOnly = (): void => {
@@ -80,7 +81,7 @@ const meanOver = (f: (bytes: Buffer) => void) => {
   return each.reduce((a, b) => a + b, 0) / each.length;
 };
 const header1 = frameHeader(1);
-const floorNs = meanOver((bytes) => encodeFramed(writer, header1, decode(bytes)));
+const floorNs = meanOver((bytes) => encodeFramed(codec, header1, decode(bytes)));
 const avscFloorNs = meanOver((bytes) => writer.toBuffer(writer.fromBuffer(bytes)));
 
 const policy = await loadPolicy(join(examples, 'policy.yaml'), { env: process.env });
@@ -132,17 +133,17 @@ for (const d of [...plain.destinations, ...policy.destinations]) {
  * the pipeline decides them too) over all example events in turn.
  */
 function sharedDecode(p: Policy): { ns: number; applications: number } {
-  const steps = p.destinations.map((d) => ({
-    plan: d.compile(writer, { writerSchema: schema }),
-    header: frameHeader(1),
-  }));
+  const steps = p.destinations.map((d) => {
+    const plan = d.compile(writer, { writerSchema: schema });
+    return { plan, header: frameHeader(1), codec: codecFor(plan.type) };
+  });
   let i = 0;
   const ns = measure(() => {
     const e = events[i++ % events.length] as (typeof events)[number];
     const value = decode(e.bytes);
-    for (const { plan, header } of steps) {
+    for (const { plan, header, codec: planCodec } of steps) {
       const r = plan.apply(value);
-      if (r.outcome === 'delivered') encodeFramed(plan.type, header, r.value);
+      if (r.outcome === 'delivered') encodeFramed(planCodec, header, r.value);
     }
   });
   return { ns: ns / steps.length, applications: steps.length };

@@ -56,13 +56,13 @@ function splitTypes(parsed: { fields: { name: string; type: unknown }[] }): Spli
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
 export class AuditEncoder {
-  readonly #type: avro.Type;
+  readonly #codec: AvroCodec;
   readonly #header: Buffer;
   readonly #split: SplitTypes;
   readonly #encodedFields = new WeakMap<object, Buffer>();
 
   private constructor(parsed: { fields: { name: string; type: unknown }[] }, schemaId: number) {
-    this.#type = compileType(parsed);
+    this.#codec = codecFor(compileType(parsed));
     this.#header = frameHeader(schemaId);
     this.#split = splitTypes(parsed);
   }
@@ -158,7 +158,7 @@ export class AuditEncoder {
   }
 
   decode(value: Buffer): Record<string, unknown> {
-    return this.#type.fromBuffer(value.subarray(5)) as Record<string, unknown>;
+    return this.#codec.decode(value.subarray(HEADER_SIZE)) as Record<string, unknown>;
   }
 
   #encode(entry: Record<string, unknown>): Buffer {
@@ -181,7 +181,7 @@ export class AuditEncoder {
       }
     }
     // larger than the scratch space (rare): the whole entry in one go, and room for the next one
-    const whole = encodeFramed(this.#type, this.#header, entry);
+    const whole = encodeFramed(this.#codec, this.#header, entry);
     if (whole.length > scratch.length) scratch = Buffer.allocUnsafe(whole.length * 2);
     return whole;
   }

@@ -8,6 +8,7 @@
  * A registry that does not answer is thrown instead: the batch pauses and retries.
  */
 import type avro from 'avsc';
+import { codecFor } from '../avro/codec.ts';
 import { isPhiGateError, type PhiGateError } from '../errors.ts';
 import type { Destination, Plan } from '../policy/index.ts';
 import type { DerivedSchemas } from '../registry/schemas.ts';
@@ -109,7 +110,7 @@ export class Routes {
       throw err;
     }
     const header = frameHeader(schemaId);
-    const derivedType = plan.type;
-    return { ok: true, plan, schemaId, encode: (value) => encodeFramed(derivedType, header, value) };
+    const codec = codecFor(plan.type);
+    return { ok: true, plan, schemaId, encode: (value) => encodeFramed(codec, header, value) };
   }
 }

@@ -2,8 +2,7 @@
  * The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the Avro binary body.
  * Any Confluent Avro deserializer (and Kafka Connect's AvroConverter) reads values framed this way.
  */
-import type avro from 'avsc';
-import { codecFor } from '../avro/codec.ts';
+import type { AvroCodec } from '../avro/codec.ts';
 import { PhiGateError } from '../errors.ts';
 
 export const MAGIC_BYTE = 0;
@@ -48,12 +47,11 @@ export function frame(header: Buffer, body: Buffer): Buffer {
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * Encodes `value` with the compiled codec of `type` (src/avro/codec.ts) straight behind `header` in
- * a reused scratch buffer and copies the result once into a buffer of the exact size. Throws
- * PHIGATE_ERR_ENCODE when the value does not match the type.
+ * Encodes `value` with a compiled codec (src/avro/codec.ts) straight behind `header` in a reused
+ * scratch buffer and copies the result once into a buffer of the exact size. Throws
+ * PHIGATE_ERR_ENCODE when the value does not match the codec's type.
  */
-export function encodeFramed(type: avro.Type, header: Buffer, value: unknown): Buffer {
-  const codec = codecFor(type);
+export function encodeFramed(codec: AvroCodec, header: Buffer, value: unknown): Buffer {
   header.copy(scratch, 0, 0, HEADER_SIZE);
   let end = codec.encode(value, scratch, HEADER_SIZE);
   if (end < 0) {
