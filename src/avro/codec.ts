@@ -53,6 +53,8 @@ interface FieldNode {
 const ZERO_BYTE_ITEMS_LIMIT = 1_000_000;
 
 const codecs = new WeakMap<avro.Type, AvroCodec>();
+/** What the cursors hold between calls, so that no record's buffer is kept alive by them. */
+const EMPTY = Buffer.alloc(0);
 
 /** The compiled codec of `type`, built on first use and kept as long as the type lives. */
 export function codecFor(type: avro.Type): AvroCodec {
@@ -142,25 +144,17 @@ const q = JSON.stringify;
 
 // ---------------------------------------------------------------------------------------- reading
 
+/** Primitive type → the expression that reads it (the cursor methods are named after the types). */
+const PRIMITIVE_READS = new Map([
+  ['null', 'null'],
+  ...['boolean', 'int', 'long', 'float', 'double', 'string', 'bytes'].map((t) => [t, `c.${t}()`] as const),
+]);
+
 /** Statements that read one value of `type` from cursor `c` into the variable `out`. */
 function emitRead(unit: Unit, type: TypeNode, out: string): string {
+  const primitive = PRIMITIVE_READS.get(type.typeName);
+  if (primitive !== undefined) return `${out} = ${primitive};`;
   switch (type.typeName) {
-    case 'null':
-      return `${out} = null;`;
-    case 'boolean':
-      return `${out} = c.boolean();`;
-    case 'int':
-      return `${out} = c.int();`;
-    case 'long':
-      return `${out} = c.long();`;
-    case 'float':
-      return `${out} = c.float();`;
-    case 'double':
-      return `${out} = c.double();`;
-    case 'string':
-      return `${out} = c.string();`;
-    case 'bytes':
-      return `${out} = c.bytes();`;
     case 'fixed':
       return `${out} = c.fixed(${fixedSize(type)});`;
     case 'enum': {
@@ -422,5 +416,3 @@ function compileCodec(type: TypeNode): AvroCodec {
     },
   };
 }
-
-const EMPTY = Buffer.alloc(0);
