@@ -9,6 +9,8 @@ const IPAD = 0x36;
 const OPAD = 0x5c;
 /** A UTF-16 code unit never takes more than 3 UTF-8 bytes (a surrogate pair: 4 bytes for 2 units). */
 const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** Room for the message in the inner block each hasher reuses; ids and emails fit many times over. */
+const REUSED_MESSAGE_BYTES = 1024;
 
 /**
  * Returns value → HMAC-SHA256(key, UTF-8 value) as lowercase hex (format FORMATS.hmac).
@@ -24,18 +26,19 @@ export function createHmacHasher(key: Buffer): (value: string) => string {
   if (key.length === 0) throw new PhiGateError('PHIGATE_ERR_KEY_MATERIAL', 'HMAC key is empty');
   const effective = key.length > SHA256_BLOCK_BYTES ? hash('sha256', key, 'buffer') : key;
   // inner: K ⊕ ipad, then the message; outer: K ⊕ opad, then the inner digest.
-  let inner = Buffer.alloc(SHA256_BLOCK_BYTES + 256, IPAD);
+  const reused = Buffer.alloc(SHA256_BLOCK_BYTES + REUSED_MESSAGE_BYTES, IPAD);
   const outer = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_BYTES, OPAD);
   for (let i = 0; i < effective.length; i++) {
-    inner[i] = (effective[i] as number) ^ IPAD;
+    reused[i] = (effective[i] as number) ^ IPAD;
     outer[i] = (effective[i] as number) ^ OPAD;
   }
   return (value: string): string => {
     const room = SHA256_BLOCK_BYTES + value.length * MAX_UTF8_BYTES_PER_UNIT;
-    if (room > inner.length) {
-      const bigger = Buffer.alloc(room);
-      inner.copy(bigger, 0, 0, SHA256_BLOCK_BYTES);
-      inner = bigger;
+    let inner = reused;
+    if (room > reused.length) {
+      // a long value gets a buffer of its own, so the hasher never holds more than the reused one
+      inner = Buffer.alloc(room);
+      reused.copy(inner, 0, 0, SHA256_BLOCK_BYTES);
     }
     const length = inner.write(value, SHA256_BLOCK_BYTES, 'utf8');
     const end = SHA256_BLOCK_BYTES + length;
