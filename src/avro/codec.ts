@@ -49,9 +49,6 @@ interface FieldNode {
   defaultValue(): unknown;
 }
 
-/** Most items an array or map block may announce when an item can take no bytes at all. */
-const ZERO_BYTE_ITEMS_LIMIT = 1_000_000;
-
 const codecs = new WeakMap<avro.Type, AvroCodec>();
 /** What the cursors hold between calls, so that no record's buffer is kept alive by them. */
 const EMPTY = Buffer.alloc(0);
@@ -170,9 +167,9 @@ function emitRead(unit: Unit, type: TypeNode, out: string): string {
     case 'array': {
       const item = unit.temp();
       const n = unit.temp();
-      const limit = limitOf(type.itemsType as TypeNode);
+      const min = minBytes(type.itemsType as TypeNode);
       return `${out} = [];
-for (let ${n} = c.blockCount(${minBytes(type.itemsType as TypeNode)}, ${limit}); ${n} !== 0; ${n} = c.blockCount(${minBytes(type.itemsType as TypeNode)}, ${limit})) {
+for (let ${n} = c.blockCount(${min}); ${n} !== 0; ${n} = c.blockCount(${min})) {
   for (; ${n} > 0; ${n}--) { let ${item}; ${emitRead(unit, type.itemsType as TypeNode, item)} ${out}.push(${item}); }
 }`;
     }
@@ -184,7 +181,7 @@ for (let ${n} = c.blockCount(${minBytes(type.itemsType as TypeNode)}, ${limit});
       // every key also takes at least its length byte
       const min = 1 + minBytes(values);
       return `${out} = {};
-for (let ${n} = c.blockCount(${min}, ${ZERO_BYTE_ITEMS_LIMIT}); ${n} !== 0; ${n} = c.blockCount(${min}, ${ZERO_BYTE_ITEMS_LIMIT})) {
+for (let ${n} = c.blockCount(${min}); ${n} !== 0; ${n} = c.blockCount(${min})) {
   for (; ${n} > 0; ${n}--) { const ${key} = c.string(); let ${value}; ${emitRead(unit, values, value)} setEntry(${out}, ${key}, ${value}); }
 }`;
     }
@@ -205,10 +202,6 @@ for (let ${n} = c.blockCount(${min}, ${ZERO_BYTE_ITEMS_LIMIT}); ${n} !== 0; ${n}
     default:
       throw unsupported(type);
   }
-}
-
-function limitOf(items: TypeNode): number {
-  return minBytes(items) === 0 ? ZERO_BYTE_ITEMS_LIMIT : Number.MAX_SAFE_INTEGER;
 }
 
 function readRecord(unit: Unit, type: TypeNode, name: string): string {

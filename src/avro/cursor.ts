@@ -30,6 +30,8 @@ const utf8Write: Utf8Fast['utf8Write'] =
 
 /** avsc's bound for longs: beyond it a JavaScript number may not hold the exact value. */
 const MAX_SAFE_LONG = 9007199254740990;
+/** Most array items of zero bytes (null, an empty record) one decoded value may hold. */
+export const ZERO_BYTE_ITEMS_PER_VALUE = 1_000_000;
 const TWO_POW_52 = 2 ** 52;
 const TWO_POW_53 = 2 ** 53;
 /** A UTF-16 code unit never takes more than 3 UTF-8 bytes. */
@@ -47,10 +49,12 @@ function varintSize(zigzag: number): number {
 export class ReadCursor {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
+  #freeItems = ZERO_BYTE_ITEMS_PER_VALUE;
 
   reset(buf: Buffer): void {
     this.buf = buf;
     this.pos = 0;
+    this.#freeItems = ZERO_BYTE_ITEMS_PER_VALUE;
   }
 
   /** A zig-zag varint (Avro int and long); beyond ±2^53 − 2 it throws, as avsc does. */
@@ -152,16 +156,20 @@ export class ReadCursor {
 
   /**
    * An array or map block count (a negative count is followed by the block's byte size). A count
-   * no smaller than the bytes left cannot be honest when each item takes at least one byte: it is
-   * refused before any item is allocated.
+   * larger than the bytes left cannot be honest when each item takes at least one byte: it is
+   * refused before any item is allocated. Items that take no bytes (nulls, empty records) share one
+   * budget per value.
    */
-  blockCount(minItemBytes: number, limit: number): number {
+  blockCount(minItemBytes: number): number {
     let n = this.long();
     if (n < 0) {
       n = -n;
       this.long();
     }
-    if (n > limit || n * minItemBytes > this.buf.length - this.pos) {
+    if (minItemBytes === 0) {
+      this.#freeItems -= n;
+      if (this.#freeItems < 0) throw decodeError('more zero-byte items than one value may hold');
+    } else if (n * minItemBytes > this.buf.length - this.pos) {
       throw decodeError('block count larger than the value can hold');
     }
     return n;

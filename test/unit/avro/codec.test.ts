@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import avro from 'avsc';
 import fc from 'fast-check';
 import { codecFor } from '../../../src/avro/codec.ts';
+import { ZERO_BYTE_ITEMS_PER_VALUE } from '../../../src/avro/cursor.ts';
 import { isPhiGateError } from '../../../src/errors.ts';
 import { fromNaturalJson, packageRoot } from '../../../src/policy/index.ts';
 
@@ -321,6 +322,21 @@ describe('compiled Avro codec', () => {
     for (const [what, body] of bad) {
       assert.throws(() => codec.decode(body), { code: 'PHIGATE_ERR_DECODE' }, what);
     }
+  });
+
+  test('zero-byte items (nulls) are bounded per value, however many blocks announce them', () => {
+    const type = avro.Type.forSchema({ type: 'array', items: 'null' });
+    const codec = codecFor(type);
+    assert.equal((codec.decode(type.toBuffer(new Array(1000).fill(null))) as unknown[]).length, 1000);
+    // blocks of 500,000 nulls each: 3 bytes announce them, the third block is over the budget
+    const block = Buffer.from([0xc0, 0x84, 0x3d]); // zig-zag varint of 500,000
+    assert.equal(
+      (codec.decode(Buffer.concat([block, block, Buffer.from([0])])) as unknown[]).length,
+      ZERO_BYTE_ITEMS_PER_VALUE,
+    );
+    assert.throws(() => codec.decode(Buffer.concat([block, block, block, Buffer.from([0])])), {
+      code: 'PHIGATE_ERR_DECODE',
+    });
   });
 
   test('a map key __proto__ is an own entry, never a prototype; a field named __proto__ is refused', () => {
