@@ -16,6 +16,7 @@
  */
 import type avro from 'avsc';
 import { PhiGateError } from '../errors.ts';
+import { bucketOfType } from './buckets.ts';
 import { decodeError, ReadCursor, WriteCursor } from './cursor.ts';
 
 export interface AvroCodec {
@@ -224,33 +225,24 @@ function setEntry(map: Record<string, unknown>, key: string, value: unknown): vo
 
 // ---------------------------------------------------------------------------------------- writing
 
-/** The test that picks an unwrapped union branch by the JavaScript type of the value (avsc's buckets). */
+/** Per avsc bucket, the test that a value belongs to it (picks an unwrapped union's branch). */
+const BUCKET_TESTS = new Map<string, (x: string) => string>([
+  ['null', (x) => `${x} === null`],
+  ['boolean', (x) => `typeof ${x} === 'boolean'`],
+  ['number', (x) => `typeof ${x} === 'number'`],
+  ['string', (x) => `typeof ${x} === 'string'`],
+  ['buffer', (x) => `Buffer.isBuffer(${x})`],
+  ['array', (x) => `Array.isArray(${x})`],
+  [
+    'object',
+    (x) => `(typeof ${x} === 'object' && ${x} !== null && !Array.isArray(${x}) && !Buffer.isBuffer(${x}))`,
+  ],
+]);
+
 function bucketTest(type: TypeNode, x: string): string {
-  switch (type.typeName) {
-    case 'null':
-      return `${x} === null`;
-    case 'boolean':
-      return `typeof ${x} === 'boolean'`;
-    case 'int':
-    case 'long':
-    case 'float':
-    case 'double':
-      return `typeof ${x} === 'number'`;
-    case 'string':
-    case 'enum':
-      return `typeof ${x} === 'string'`;
-    case 'bytes':
-    case 'fixed':
-      return `Buffer.isBuffer(${x})`;
-    case 'array':
-      return `Array.isArray(${x})`;
-    case 'map':
-    case 'record':
-    case 'error':
-      return `(typeof ${x} === 'object' && ${x} !== null && !Array.isArray(${x}) && !Buffer.isBuffer(${x}))`;
-    default:
-      throw unsupported(type);
-  }
+  const test = BUCKET_TESTS.get(bucketOfType(type.typeName));
+  if (test === undefined) throw unsupported(type);
+  return test(x);
 }
 
 /** Statements that write the value in variable `x` as `type` to cursor `c`; `path` names it in errors. */

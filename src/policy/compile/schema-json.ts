@@ -3,6 +3,7 @@
  * definition of its named types (so that any subtree is a standalone schema); `dedupeNamed` turns
  * the repeats into references at the end.
  */
+import { bucketOfType } from '../../avro/buckets.ts';
 import { PhiGateError } from '../../errors.ts';
 
 export type Schema = string | SchemaObject | Schema[];
@@ -30,25 +31,7 @@ export function optional(s: Schema): Schema {
 
 /** The value bucket avsc uses to decide whether a union can be unwrapped (lib/types.js getTypeBucket). */
 export function bucketOf(s: Schema): string {
-  const t = typeof s === 'string' ? s : Array.isArray(s) ? 'union' : s.type;
-  switch (t) {
-    case 'int':
-    case 'long':
-    case 'float':
-    case 'double':
-      return 'number';
-    case 'bytes':
-    case 'fixed':
-      return 'buffer';
-    case 'enum':
-      return 'string';
-    case 'record':
-    case 'error':
-    case 'map':
-      return 'object';
-    default:
-      return t;
-  }
+  return bucketOfType(typeof s === 'string' ? s : Array.isArray(s) ? 'union' : s.type);
 }
 
 /** avsc with `wrapUnions: 'auto'` wraps a union exactly when two branches share a bucket. */
