@@ -87,14 +87,15 @@ dashboard_queries() {
     "$bin/rulecheck" -exprs "$out/queries.json"
 }
 # The overlay's policy names keys under /etc/phi-gate/keys (the Secret): make throwaway ones of the
-# same names — 32 random bytes per HMAC key, `phi-gate keygen` per public key — and point a copy there.
+# same names — 32 random bytes as hex text per HMAC key (a binary one ends in 0x0a one time in 256, which
+# counts as a newline), `phi-gate keygen` per public key — and point a copy there.
 overlay_policy() {
   local keys="$out/keys" name
   mkdir -p "$keys"
   for name in $(awk '/^stringData:/ { on = 1; next } on && /^  [^ ]+:/ { sub(":.*", ""); print $1 }' \
     deploy/k8s/overlays/example/secret-keys.template.yaml); do
     case "$name" in
-      *.hmac) head -c 32 /dev/urandom >"$keys/$name" ;;
+      *.hmac) od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$keys/$name" ;;
       *.pub.pem) node src/main.ts keygen --out "$keys" --kid "${name%.pub.pem}" >/dev/null 2>&1 || return 1 ;;
       *) echo "unexpected key file $name in secret-keys.template.yaml" >&2 && return 1 ;;
     esac

@@ -91,8 +91,14 @@ export function loadSecret(src: KeySource, ctx: KeyContext, opts?: { minBytes?: 
   const { bytes, source, fromFile } = readSource(src, ctx);
   const key = fromFile ? stripOneNewline(bytes) : bytes;
   if (key.length === 0) throw keyError(source, 'is empty');
-  if (key.length < minBytes)
-    throw keyError(source, `is ${key.length} bytes; at least ${minBytes} are required`);
+  if (key.length < minBytes) {
+    // A random binary key ends in 0x0a one time in 256 and loses that byte like a text newline.
+    const why = key.length < bytes.length ? ' once its trailing newline is ignored' : '';
+    throw keyError(
+      source,
+      `is ${key.length} bytes${why}; at least ${minBytes} are required (generate text keys: openssl rand -hex 32)`,
+    );
+  }
   return Buffer.from(key); // own copy, detached from the file buffer
 }
 

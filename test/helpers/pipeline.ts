@@ -37,12 +37,9 @@ export interface Keys {
 
 export async function makeKeys(): Promise<Keys> {
   const dir = await mkdtemp(join(tmpdir(), 'phigate-keys-'));
-  const hmac = {
-    mixpanel: randomBytes(32),
-    ads: randomBytes(32),
-    warehouse: randomBytes(32),
-    audit: randomBytes(32),
-  };
+  // Hex text: a binary key ending in 0x0a (one in 256) would lose that byte as a newline.
+  const textKey = () => Buffer.from(randomBytes(32).toString('hex'));
+  const hmac = { mixpanel: textKey(), ads: textKey(), warehouse: textKey(), audit: textKey() };
   for (const [name, key] of Object.entries(hmac))
     await writeFile(join(dir, `${name}.hmac`), key, { mode: 0o600 });
   const pair = await generateKeyPair(dir, 'warehouse-test-1');

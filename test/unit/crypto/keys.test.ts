@@ -41,6 +41,17 @@ describe('loadSecret', () => {
     assert.deepEqual(loadSecret({ file: file('bin', bytes) }, ctx), bytes);
   });
 
+  test('file: a final 0x0a byte is a newline even in a binary key; too short then, the error says why', () => {
+    // One `head -c 32 /dev/urandom` key in 256 ends in 0x0a (§3: one trailing newline is ignored).
+    const bytes = Buffer.from([...Array.from({ length: 31 }, (_, i) => 0x80 + i), 0x0a]);
+    rejects(
+      () => loadSecret({ file: file('bin-nl', bytes) }, ctx),
+      /is 31 bytes once its trailing newline is ignored; at least 32 are required \(generate text keys: openssl rand -hex 32\)/,
+    );
+    const longer = Buffer.concat([Buffer.from([0x80]), bytes]);
+    assert.deepEqual(loadSecret({ file: file('bin-nl-33', longer) }, ctx), longer.subarray(0, 32));
+  });
+
   test('file: a relative path resolves against baseDir; an absolute one is used as is', () => {
     mkdirSync(join(dir, 'sub'), { recursive: true });
     file('sub/k', KEY);
@@ -61,7 +72,7 @@ describe('loadSecret', () => {
     const short = `${'k'.repeat(30)}Q`; // 31 bytes
     rejects(
       () => loadSecret({ file: file('short', `${short}\n`) }, ctx),
-      /short'.*31 bytes; at least 32/,
+      /short'.*31 bytes once its trailing newline is ignored; at least 32/,
       short,
     );
     rejects(
