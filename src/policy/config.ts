@@ -214,18 +214,31 @@ function destinationConfig(name: string, d: Obj, problems: Problem[]): Destinati
   } satisfies DestinationConfig);
 }
 
-/** Warnings: an explicit `allow` on a field whose name a matcher flags (it would pass PII on purpose). */
-function allowWarnings(destinations: readonly DestinationConfig[], matchers: MatcherSet): Problem[] {
+/**
+ * Warnings on field rules whose name a matcher flags: an explicit `allow` (it would pass PII on
+ * purpose), and `generalize: year|month` on a birth date (it keeps years that mean an age over 89).
+ */
+function fieldRuleWarnings(destinations: readonly DestinationConfig[], matchers: MatcherSet): Problem[] {
   const warnings: Problem[] = [];
   for (const d of destinations) {
     for (const { pattern, rule } of d.fields) {
       const last = pattern.tokens[pattern.tokens.length - 1];
-      if (rule.action !== 'allow' || last?.kind !== 'name') continue;
+      if (last?.kind !== 'name') continue;
       const hit = matchers.match(last.name);
-      if (hit !== null) {
+      const path = displayPath(['destinations', d.name, 'fields', pattern.source]);
+      if (rule.action === 'allow' && hit !== null) {
         warnings.push({
-          path: displayPath(['destinations', d.name, 'fields', pattern.source]),
+          path,
           message: `${d.mode} destination allows a field the '${hit}' matcher flags as personal data`,
+        });
+      } else if (
+        rule.action === 'generalize' &&
+        (rule.to === 'year' || rule.to === 'month') &&
+        hit === 'birth_date'
+      ) {
+        warnings.push({
+          path,
+          message: `generalize: ${rule.to} on a birth date keeps years that mean an age over 89; use generalize: birthyear`,
         });
       }
     }
@@ -264,7 +277,7 @@ export function normalizePolicy(
     destinations: Object.freeze(destinations),
   });
   // Bad custom regexes were left out of `matchers`, so compiling them here is safe.
-  const warnings = allowWarnings(destinations, compileMatchers(matchers));
+  const warnings = fieldRuleWarnings(destinations, compileMatchers(matchers));
   for (const d of destinations) {
     if (d.encryption?.scheme === 'rsa-oaep-256' && d.encryption.reuse !== null) {
       warnings.push({

@@ -5,7 +5,7 @@
  */
 
 export type Sha256Kind = 'email' | 'phone' | 'plain';
-export type Generalization = 'year' | 'month' | 'zip3' | 'ipv4-24' | 'ipv6-48';
+export type Generalization = 'year' | 'month' | 'birthyear' | 'age' | 'zip3' | 'ipv4-24' | 'ipv6-48';
 
 export type Rule =
   | { readonly action: 'allow' }

@@ -72,7 +72,7 @@ destinations:
     fields:
       properties.specialty: allow
       properties.searchQuery: allow
-      properties.dob: { generalize: year }
+      properties.dob: { generalize: birthyear }
       properties.zip: { generalize: zip3 }
       properties.email: hash
       "properties.items[].sku": allow

@@ -1,9 +1,13 @@
 /**
- * `generalize: year|month|zip3|ipv4-24|ipv6-48`: keep a coarse part of the value.
+ * `generalize: year|month|birthyear|age|zip3|ipv4-24|ipv6-48`: keep a coarse part of the value.
  *
  * - year / month: `YYYY` / `YYYY-MM` of an ISO date or date-time (`1984-07-02`, `1984-07-02T10:00Z`,
  *   as written, no time-zone shift) or an HL7 `YYYYMMDD`; numbers are epoch milliseconds, or what
  *   the writer's logical type says (timestamp-micros, date in days).
+ * - birthyear: the year of a birth date, except that a year which can make the person 90 or older
+ *   this (UTC) year becomes the single category `90+` — HIPAA Safe Harbor aggregates all ages over
+ *   89 and every date element, year included, indicative of such an age.
+ * - age: an age in years, whole (`37`); 90 and over becomes `90+`, as above.
  * - zip3: the first three digits of a US ZIP (`02134`, `02134-1234`); the prefixes HIPAA Safe Harbor
  *   lists as covering fewer than 20,000 people become `000`.
  * - ipv4-24 / ipv6-48: the network part, `203.0.113.0` / `2001:db8:85a3::`. Both accept either
@@ -41,6 +45,12 @@ const RESTRICTED_ZIP3 = new Set([
   '893',
 ]);
 const MS_PER_DAY = 86_400_000;
+/** 45 CFR 164.514(b)(2)(i)(C): ages over 89 are aggregated into one category of 90 or older. */
+const TOP_AGE = 90;
+const TOP_AGE_CATEGORY = '90+';
+/** Older than any person: an age past this is a wrong field or unit, not an age. */
+const MAX_AGE = 150;
+const NUMERIC = /^[0-9]+(?:\.[0-9]+)?$/;
 
 function fail(what: string): never {
   throw new PhiGateError('PHIGATE_ERR_ACTION', `generalize: value is not ${what}`);
@@ -72,6 +82,26 @@ function yearMonth(value: unknown, logicalType: string | undefined): [number, nu
   const day = m[3] === undefined ? 1 : Number(m[3]);
   if (month < 1 || month > 12 || day < 1 || day > 31) fail('a valid date');
   return [year, month];
+}
+
+/**
+ * A birth year, or `90+` when the person may be 90 or older in the current year: someone born in Y
+ * turns `year − Y` this year, so every Y with `year − Y >= 90` is aggregated (in 2026: up to 1936).
+ */
+function birthYear(value: unknown, logicalType: string | undefined, nowMs: number): string {
+  const [year] = yearMonth(value, logicalType);
+  return new Date(nowMs).getUTCFullYear() - year >= TOP_AGE ? TOP_AGE_CATEGORY : pad(year, 4);
+}
+
+function age(value: unknown): string {
+  let n = Number.NaN;
+  if (typeof value === 'number') n = value;
+  else {
+    const text = scalarText(value).trim();
+    if (NUMERIC.test(text)) n = Number(text);
+  }
+  if (!Number.isFinite(n) || n < 0 || n > MAX_AGE) fail('an age in years');
+  return n >= TOP_AGE ? TOP_AGE_CATEGORY : String(Math.trunc(n));
 }
 
 function zip3(value: unknown): string {
@@ -117,7 +147,12 @@ function ipPrefix(value: unknown): string {
   return new URL(`http://[${prefix}]/`).hostname.slice(1, -1);
 }
 
-export function createGeneralizeAction(to: Generalization, leaf: LeafInfo): ActionFn {
+/** `now` (epoch ms) dates `birthyear`'s cut-off; the pipeline uses the wall clock. */
+export function createGeneralizeAction(
+  to: Generalization,
+  leaf: LeafInfo,
+  now: () => number = Date.now,
+): ActionFn {
   const lt = leaf.logicalType;
   switch (to) {
     case 'year':
@@ -128,6 +163,10 @@ export function createGeneralizeAction(to: Generalization, leaf: LeafInfo): Acti
         const [y, m] = yearMonth(value, lt);
         return `${pad(y, 4)}-${pad(m, 2)}`;
       };
+    case 'birthyear':
+      return (value) => (value === '' ? '' : birthYear(value, lt, now()));
+    case 'age':
+      return (value) => (value === '' ? '' : age(value));
     case 'zip3':
       return (value) => (value === '' ? '' : zip3(value));
     case 'ipv4-24':

@@ -163,7 +163,7 @@ describe('pipeline: events.raw → three destinations + audit + DLQ', () => {
     const searchMixpanel = decoded.find((d) => d.key?.toString() === `mixpanel/${events[0]?.messageId}`);
     assert.equal(searchMixpanel?.value.outcome, 'delivered');
     assert.equal(searchMixpanel?.value.fields['properties.email'], 'hash');
-    assert.equal(searchMixpanel?.value.fields['properties.dob'], 'generalize:year');
+    assert.equal(searchMixpanel?.value.fields['properties.dob'], 'generalize:birthyear');
     assert.equal(searchMixpanel?.value.sourceTopic, names.input);
     assert.equal(searchMixpanel?.value.userPseudonym, hex(keys.hmac.audit, events[0]?.userId as string));
     const rxWarehouse = decoded.find((d) => d.key?.toString() === `warehouse/${events[4]?.messageId}`);

@@ -72,7 +72,10 @@ describe('loader: every problem at once, each with its path', () => {
     ['destinations.mixpanel.modee', /unknown key/],
     ['destinations.mixpanel.format', /must be one of: avro, json/],
     ['destinations.mixpanel.fields["properties..dob"]', /bad path: empty segment/],
-    ['destinations.mixpanel.fields["properties.dob"].generalize', /must be one of: year, month, zip3/],
+    [
+      'destinations.mixpanel.fields["properties.dob"].generalize',
+      /must be one of: year, month, birthyear, age, zip3/,
+    ],
     ['destinations.mixpanel.fields["properties.x"]', /must be one of: allow, drop, hash, encrypt/],
     ['destinations.mixpanel.fields["properties.y"]', /exactly one of: sha256, generalize, mask, url/],
     ['destinations.mixpanel.hashKey', /missing: hash is used by key: hash.*fields\["properties.email"\]/],
@@ -220,6 +223,19 @@ describe('loader: warnings', () => {
         path: 'destinations.d.fields["traits.email"]',
         message: "allowlist destination allows a field the 'email' matcher flags as personal data",
       },
+    ]);
+  });
+  test('generalize: year or month on a birth date is a warning; birthyear, or another date, is not', () => {
+    const policy = policyFrom(
+      'version: 1\ndestinations:\n  d:\n    hashKey: { env: HK }\n    fields:\n' +
+        '      traits.birthday: { generalize: year }\n      properties.dob: { generalize: month }\n' +
+        '      properties.date_of_birth: { generalize: birthyear }\n      properties.visitDate: { generalize: year }\n',
+    );
+    const advice = (rule: string) =>
+      `generalize: ${rule} on a birth date keeps years that mean an age over 89; use generalize: birthyear`;
+    assert.deepEqual(policy.warnings, [
+      { path: 'destinations.d.fields["properties.dob"]', message: advice('month') },
+      { path: 'destinations.d.fields["traits.birthday"]', message: advice('year') },
     ]);
   });
 });

@@ -61,3 +61,50 @@ describe('generalize: ipv4-24 / ipv6-48', () => {
       assert.throws(() => g('ipv4-24')(bad), { code: 'PHIGATE_ERR_ACTION' }));
   }
 });
+
+describe('generalize: birthyear / age (Safe Harbor: ages over 89 are one category)', () => {
+  const in2026 = () => Date.UTC(2026, 10, 22);
+  const by = (leaf: LeafInfo = STRING) => createGeneralizeAction('birthyear', leaf, in2026);
+  test('a birth year that can mean 90 or older this year becomes 90+', () => {
+    assert.equal(by()('1984-07-02'), '1984');
+    assert.equal(by()('1937-01-01'), '1937'); // 89 at most in 2026
+    assert.equal(by()('1936-12-31'), '90+'); // turns 90 in 2026
+    assert.equal(by()('19200315'), '90+');
+    assert.equal(by({ avroType: 'int', logicalType: 'date' })(Date.UTC(1930, 0, 1) / 86_400_000), '90+');
+    assert.equal(by()('2026-02-01'), '2026');
+  });
+  test('the cut-off follows the clock, by UTC year', () => {
+    const at = (ms: number) => createGeneralizeAction('birthyear', STRING, () => ms);
+    assert.equal(at(Date.UTC(2026, 11, 31, 23, 59))('1937-06-01'), '1937');
+    assert.equal(at(Date.UTC(2027, 0, 1))('1937-06-01'), '90+');
+  });
+  test('without an injected clock it uses the wall clock', () => {
+    const cutoff = new Date().getUTCFullYear() - 90;
+    assert.equal(g('birthyear')(`${cutoff}-06-01`), '90+');
+    assert.equal(g('birthyear')(`${cutoff + 1}-06-01`), String(cutoff + 1));
+  });
+  test('ages: whole years; 90 and over become 90+', () => {
+    assert.equal(g('age')(37), '37');
+    assert.equal(g('age')(0.5), '0');
+    assert.equal(g('age')(' 89.9 '), '89');
+    assert.equal(g('age')(90), '90+');
+    assert.equal(g('age')('104'), '90+');
+    assert.equal(g('age')(150), '90+');
+  });
+  for (const [to, bad] of [
+    ['age', -1],
+    ['age', 151],
+    ['age', '37 years'],
+    ['age', '1e2'],
+    ['age', Number.NaN],
+    ['age', true],
+    ['birthyear', 'last spring'],
+  ] as const) {
+    test(`${to} fails closed on ${String(bad)}`, () =>
+      assert.throws(() => g(to)(bad), { code: 'PHIGATE_ERR_ACTION' }));
+  }
+  test('the empty string stays empty', () => {
+    assert.equal(g('birthyear')(''), '');
+    assert.equal(g('age')(''), '');
+  });
+});
