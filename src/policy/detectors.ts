@@ -39,9 +39,66 @@ export function luhnValid(text: string): boolean {
   return digits >= 13 && digits <= 19 && sum % 10 === 0;
 }
 
+/** Digits of a candidate card number (separators dropped). */
+function cardDigits(text: string): string {
+  let digits = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits += text[i];
+  }
+  return digits;
+}
+
+/**
+ * Issuer prefix (ISO/IEC 7812 IIN ranges of the card networks) and length: a number no network
+ * issues is not a card, whatever its check digit. This keeps 13-digit millisecond clocks (they start
+ * with 1, and only 15-digit UATP cards do) and other ids out, one in ten of which passes Luhn.
+ */
+export function plausibleCard(text: string): boolean {
+  const d = cardDigits(text);
+  const n = d.length;
+  const p2 = Number(d.slice(0, 2));
+  const p4 = Number(d.slice(0, 4));
+  switch (d[0]) {
+    case '1': // UATP
+      return n === 15;
+    case '2': // Mir 2200–2204; Mastercard 2221–2720
+      return (p4 >= 2200 && p4 <= 2204 && n >= 16) || (p4 >= 2221 && p4 <= 2720 && n === 16);
+    case '3': // Amex 34, 37; JCB 3528–3589; Diners 300–305, 3095, 36, 38, 39
+      if (p2 === 34 || p2 === 37) return n === 15;
+      if (p4 >= 3528 && p4 <= 3589) return n >= 16;
+      return (p4 >= 3000 && p4 <= 3059) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39
+        ? n >= 14
+        : false;
+    case '4': // Visa
+    case '5': // Mastercard 51–55; Maestro 50, 56–59
+    case '6': // Discover, UnionPay, Maestro, RuPay, Troy
+      return true;
+    case '8': // RuPay 81, 82
+      return (p2 === 81 || p2 === 82) && n === 16;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Separators, where there are any, group the digits as cards are printed: fours (the last group
+ * shorter for 13–19 digits), or 4-6-5 (Amex) and 4-6-4 (Diners). A UUID's digit run (8-4-4) is not.
+ */
+export function cardLayout(text: string): boolean {
+  const groups = text.split(/[ -]/);
+  if (groups.length === 1) return true;
+  const lengths = groups.map((g) => g.length).join('-');
+  if (lengths === '4-6-5' || lengths === '4-6-4') return true;
+  const last = groups.length - 1;
+  return groups.every((g, i) => (i < last ? g.length === 4 : g.length >= 1 && g.length <= 4));
+}
+
 /**
  * Order matters: cards before SSN and phone (a card number contains phone-like runs), and each
- * replacement removes its digits before the next detector runs.
+ * replacement removes its digits before the next detector runs. Digit patterns need a boundary
+ * that is neither a digit nor a letter: a number glued to letters is part of an identifier (a hex
+ * id, a UUID, `msg_mws0k413`), not a card, SSN or phone number.
  */
 const BUILTIN_DETECTORS: readonly Detector[] = [
   {
@@ -51,15 +108,19 @@ const BUILTIN_DETECTORS: readonly Detector[] = [
   },
   {
     kind: 'card',
-    regex: /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g,
+    regex: /(?<![0-9A-Za-z])[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])/g,
     needs: 'digits',
-    accept: luhnValid,
+    accept: (m) => luhnValid(m) && plausibleCard(m) && cardLayout(m),
   },
-  { kind: 'ssn', regex: /(?<![0-9])[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}(?![0-9])/g, needs: 'digits' },
+  {
+    kind: 'ssn',
+    regex: /(?<![0-9A-Za-z])[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}(?![0-9A-Za-z])/g,
+    needs: 'digits',
+  },
   {
     kind: 'phone',
     regex:
-      /(?<![0-9+])(?:\+[1-9][0-9]{0,2}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}(?![0-9])/g,
+      /(?<![0-9A-Za-z+])(?:\+[1-9][0-9]{0,2}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}(?![0-9A-Za-z])/g,
     needs: 'digits',
   },
 ];

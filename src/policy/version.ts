@@ -4,8 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Bumped when the engine changes what the same policy does to data. */
-export const ENGINE_VERSION = 'phi-gate-policy/1';
+/**
+ * Bumped when the engine changes what the same policy does to data. 2: card, SSN and phone
+ * detectors need a non-alphanumeric boundary; cards need a network's IIN, length and layout.
+ */
+export const ENGINE_VERSION = 'phi-gate-policy/2';
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

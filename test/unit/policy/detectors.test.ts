@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compileScanner, luhnValid } from '../../../src/policy/detectors.ts';
+import fc from 'fast-check';
+import { cardLayout, compileScanner, luhnValid, plausibleCard } from '../../../src/policy/detectors.ts';
 
 function redact(
   text: string,
@@ -66,10 +67,81 @@ describe('value detectors', () => {
     assert.deepEqual(kinds, ['email']);
     assert.equal(compileScanner('off', []), null);
   });
-  test('a long adversarial text is scanned in linear time', () => {
+  test('a long adversarial text is scanned (bounded quantifiers: no catastrophic backtracking)', {
+    timeout: 30_000, // a hang guard, not a speed target: bench:policy measures speed
+  }, () => {
     const text = `${'a'.repeat(200_000)}@${'1'.repeat(100_000)}`;
-    const t0 = performance.now();
-    redact(text);
-    assert.ok(performance.now() - t0 < 2000);
+    assert.deepEqual(redact(text), { out: text, kinds: [] });
+  });
+});
+
+describe('value detectors: cards are numbers a network issues, printed as cards are', () => {
+  // Published test numbers of each network (none is a real account).
+  const cards = {
+    visa: '4111111111111111',
+    visa13: '4222222222222',
+    mastercard: '5555555555554444',
+    mastercard2: '2223003122003222',
+    amex: '378282246310005',
+    discover: '6011111111111117',
+    jcb: '3530111333300000',
+    diners14: '30569309025904',
+    diners: '36227206271667',
+    unionpay: '6200000000000005',
+    maestro: '6759649826438453',
+  };
+  for (const [network, number] of Object.entries(cards)) {
+    test(`${network} ${number} is redacted, bare or grouped`, () => {
+      assert.ok(luhnValid(number) && plausibleCard(number), network);
+      assert.equal(redact(`pay ${number} ok`).out, 'pay [REDACTED:card] ok');
+      const grouped =
+        number.length === 15
+          ? `${number.slice(0, 4)} ${number.slice(4, 10)} ${number.slice(10)}`
+          : number.replace(/(.{4})(?=.)/g, '$1 ');
+      assert.equal(redact(`pay ${grouped} ok`).out, 'pay [REDACTED:card] ok', grouped);
+    });
+  }
+  test('Luhn-valid numbers no network issues are not cards: clocks, ids, counters', () => {
+    for (const n of ['1668208232028', '7000000000000005', '9000000000000001', '0000000000000000']) {
+      assert.ok(luhnValid(n), n);
+      assert.equal(plausibleCard(n), false, n);
+      assert.deepEqual(redact(`id ${n}`).kinds, [], n);
+    }
+    assert.equal(plausibleCard('378282246310005'.slice(0, 14)), false); // Amex is 15 digits
+  });
+  test('separators must group the digits as a card is printed', () => {
+    assert.equal(cardLayout('4111 1111 1111 1111'), true);
+    assert.equal(cardLayout('4111-1111-1111-1111-111'), true);
+    assert.equal(cardLayout('3782 822463 10005'), true);
+    assert.equal(cardLayout('41111111-1111-1111'), false); // a UUID's 8-4-4
+    assert.equal(cardLayout('411-1111-1111-11111'), false);
+  });
+});
+
+describe('value detectors: digits glued to letters belong to an identifier', () => {
+  test('card, SSN and phone need a boundary that is neither digit nor letter', () => {
+    for (const text of [
+      'ref x4111111111111111',
+      'ab900-12-3456',
+      'id 900-12-3456z',
+      'fa6175550142',
+      'k617-555-0142',
+    ]) {
+      assert.deepEqual(redact(text).kinds, [], text);
+    }
+    for (const text of ['ssn:900-12-3456', 'tel_6175550142', '(4111 1111 1111 1111)', '"617-555-0142"']) {
+      assert.equal(redact(text).kinds.length, 1, text);
+    }
+  });
+  test('message ids pass untouched: UUIDs, analytics-node and analytics.js formats', () => {
+    // Before: 11 % of analytics-node ids and 1.5 % of UUIDs lost a part to the card or phone detector.
+    fc.assert(
+      fc.property(fc.uuid(), fc.integer({ min: 1_000_000_000_000, max: 1_999_999_999_999 }), (uuid, ms) => {
+        for (const id of [uuid, `node-next-${ms}-${uuid}`, `ajs-next-${ms}-${uuid.replaceAll('-', '')}`]) {
+          assert.deepEqual(redact(id), { out: id, kinds: [] }, id);
+        }
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
