@@ -9,7 +9,10 @@ import { EXIT } from './io.ts';
 export interface ArgSpec {
   readonly usage: string;
   readonly options: Readonly<
-    Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>
+    Record<
+      string,
+      { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }
+    >
   >;
   /** Options that must be present and non-empty. */
   readonly required?: readonly string[];
@@ -17,7 +20,7 @@ export interface ArgSpec {
 }
 
 export interface ParsedArgs {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
   readonly positionals: readonly string[];
 }
 
@@ -44,9 +47,10 @@ export function parseCommandArgs(
     io.stdout.write(spec.usage);
     return EXIT.ok;
   }
-  const missing = (spec.required ?? []).filter(
-    (name) => parsed.values[name] === undefined || parsed.values[name] === '',
-  );
+  const missing = (spec.required ?? []).filter((name) => {
+    const value = parsed.values[name];
+    return value === undefined || value === '' || (Array.isArray(value) && value.includes(''));
+  });
   if (missing.length > 0) {
     const list = missing.map((m) => `--${m}`).join(' and ');
     io.stderr.write(

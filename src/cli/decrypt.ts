@@ -1,10 +1,15 @@
 /**
- * `phi-gate decrypt --key private.pem [VALUE...]`: prints the plaintext of each value, one per line.
+ * `phi-gate decrypt --key private.pem [--key ...] [VALUE...]`: prints the plaintext of each value,
+ * one per line. Several keys serve a rotation's overlap: each file is then `<kid>.key.pem` (as
+ * keygen names it), a JWE value picks its key by the kid in its header, and a raw rsa-oaep-256
+ * value (which names no kid) is tried with each key of its modulus size.
+ *
  * Without VALUEs it reads stdin, one value per line (blank lines are skipped). A value that fails is
  * reported on stderr with its line (or argument) number — never its content — and the rest are still
  * processed; the exit code is then EXIT.failure. Failed and skipped values print nothing on stdout.
  */
-import { resolve } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decryptValue } from '../crypto/decrypt.ts';
 import { loadPrivateKey } from '../crypto/keys.ts';
@@ -13,7 +18,9 @@ import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
 
-const USAGE = 'usage: phi-gate decrypt --key PRIVATE.pem [VALUE...]   (no VALUE: one value per stdin line)\n';
+const USAGE =
+  'usage: phi-gate decrypt --key PRIVATE.pem [--key KID.key.pem ...] [VALUE...]   (no VALUE: one value per stdin line)\n';
+const KID_FILE = /^(.+)\.key\.pem$/;
 
 /** Writes respecting back-pressure, so a large stdin does not pile up in memory. */
 async function writeLine(stream: NodeJS.WritableStream, line: string): Promise<void> {
@@ -35,22 +42,41 @@ async function* argValues(values: readonly string[]): AsyncGenerator<[where: str
 export const decrypt: Command = async (argv, io) => {
   const parsed = parseCommandArgs('decrypt', argv, io, {
     usage: USAGE,
-    options: { key: { type: 'string' } },
+    options: { key: { type: 'string', multiple: true } },
     required: ['key'],
     positionals: true,
   });
   if (typeof parsed === 'number') return parsed;
   const { positionals } = parsed;
-  const values = parsed.values as { key: string };
+  const paths = (parsed.values as { key: string[] }).key;
 
-  let privateKey: ReturnType<typeof loadPrivateKey>;
-  try {
-    privateKey = loadPrivateKey(resolve(io.cwd, values.key));
-  } catch (err) {
-    if (!isPhiGateError(err)) throw err;
-    io.stderr.write(`phi-gate decrypt: ${err.code}: ${err.message}\n`);
+  // Every key problem at once, before any value is read. One key is used for every value; several
+  // are told apart by kid, taken from the file name.
+  const problems: string[] = [];
+  const keys = new Map<string, KeyObject>();
+  for (const path of paths) {
+    const kid = paths.length === 1 ? path : KID_FILE.exec(basename(path))?.[1];
+    if (kid === undefined) {
+      problems.push(
+        `'${path}': with several --key, each file must be named <kid>.key.pem (as keygen writes it)`,
+      );
+    } else if (keys.has(kid)) {
+      problems.push(`'${path}': kid '${kid}' is given twice`);
+    } else {
+      try {
+        keys.set(kid, loadPrivateKey(resolve(io.cwd, path)));
+      } catch (err) {
+        if (!isPhiGateError(err)) throw err;
+        problems.push(`${err.code}: ${err.message}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    for (const p of problems) io.stderr.write(`phi-gate decrypt: ${p}\n`);
     return EXIT.failure;
   }
+  const [only] = keys.values();
+  const privateKey = paths.length === 1 && only !== undefined ? only : keys;
 
   let failed = 0;
   const source = positionals.length > 0 ? argValues(positionals) : stdinValues(io.stdin);

@@ -24,7 +24,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./keygen.ts')).keygen,
   },
   decrypt: {
-    summary: 'decrypt --key private.pem [VALUE...]: decrypt values (or stdin lines)',
+    summary: 'decrypt --key private.pem [--key ...] [VALUE...]: decrypt values (or stdin lines)',
     load: async () => (await import('./decrypt.ts')).decrypt,
   },
 };

@@ -90,8 +90,55 @@ describe('phi-gate decrypt', () => {
     assert.match(pub.stderr, /PKCS#8/);
   });
 
+  test('several keys (a rotation overlap): JWE picks by kid, raw RSA-OAEP tries each key', async () => {
+    const r = await run(keygen, ['--out', 'keys', '--kid', 'dest-2027-05']);
+    assert.equal(r.code, EXIT.ok);
+    const publicKey = loadPublicKey({ file: 'keys/dest-2027-05.pub.pem' }, { baseDir: dir, env: {} });
+    const jwe2 = createJweEncryptor({ kid: 'dest-2027-05', publicKey });
+    const rsa2 = createRsaOaepEncryptor({ kid: 'dest-2027-05', publicKey });
+    const values = [
+      jwe.encrypt('old jwe'),
+      jwe2.encrypt('new jwe'),
+      rsa.encrypt('old raw'),
+      rsa2.encrypt('new raw'),
+    ];
+    const both = await run(decrypt, ['--key', keyPath, '--key', 'keys/dest-2027-05.key.pem', ...values]);
+    assert.deepEqual(both, { code: EXIT.ok, stdout: 'old jwe\nnew jwe\nold raw\nnew raw\n', stderr: '' });
+
+    // With only the new key, the old values fail by position and the new ones still decrypt.
+    const one = await run(decrypt, ['--key', 'keys/dest-2027-05.key.pem', ...values]);
+    assert.equal(one.code, EXIT.failure);
+    assert.equal(one.stdout, 'new jwe\nnew raw\n');
+    assert.match(one.stderr, /argument 1: .*does not decrypt/);
+    assert.match(one.stderr, /argument 3: .*does not decrypt/);
+  });
+
+  test('several keys: every bad key file is reported before any value is read', async () => {
+    const r = await run(decrypt, [
+      '--key',
+      keyPath,
+      '--key',
+      keyPath,
+      '--key',
+      'keys/renamed.pem',
+      '--key',
+      'keys/absent.key.pem',
+      jwe.encrypt('Jane Doe'),
+    ]);
+    assert.equal(r.code, EXIT.failure);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 3, r.stderr);
+    assert.match(lines[0] ?? '', /kid '.*' is given twice/);
+    assert.match(
+      lines[1] ?? '',
+      /'keys\/renamed.pem': with several --key, each file must be named <kid>.key.pem/,
+    );
+    assert.match(lines[2] ?? '', /absent.key.pem': file not found/);
+  });
+
   test('usage errors exit 2', async () => {
-    for (const argv of [[], ['--key'], ['--key', keyPath, '--verbose']]) {
+    for (const argv of [[], ['--key'], ['--key', keyPath, '--verbose'], ['--key', keyPath, '--key', '']]) {
       const r = await run(decrypt, argv);
       assert.equal(r.code, EXIT.usage, argv.join(' '));
       assert.match(r.stderr, /usage: phi-gate decrypt/);
