@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { createGeneralizeAction } from '../../../../src/policy/actions/generalize.ts';
 import type { LeafInfo } from '../../../../src/policy/actions/types.ts';
 
@@ -82,6 +83,22 @@ describe('generalize: birthyear / age (Safe Harbor: ages over 89 are one categor
     const cutoff = new Date().getUTCFullYear() - 90;
     assert.equal(g('birthyear')(`${cutoff}-06-01`), '90+');
     assert.equal(g('birthyear')(`${cutoff + 1}-06-01`), String(cutoff + 1));
+  });
+  test('property: no output of birthyear or age can mean an age over 89', () => {
+    const year = new Date(in2026()).getUTCFullYear();
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1850-01-01'), max: new Date('2026-11-22'), noInvalidDate: true }),
+        fc.double({ min: 0, max: 150, noNaN: true }),
+        (born, years) => {
+          const out = by()(born.toISOString().slice(0, 10));
+          assert.ok(out === '90+' || year - Number(out) <= 89, out);
+          const a = g('age')(years);
+          assert.ok(a === '90+' || Number(a) <= 89, a);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
   test('ages: whole years; 90 and over become 90+', () => {
     assert.equal(g('age')(37), '37');
