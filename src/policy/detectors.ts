@@ -118,9 +118,11 @@ const BUILTIN_DETECTORS: readonly Detector[] = [
     needs: 'digits',
   },
   {
+    // NANP (`(617) 555-0142`, optionally +country), or any international number written with its
+    // `+`: 8–15 digits (E.164), each group after up to two of ` .-()` (`+44 20 7946 0958`).
     kind: 'phone',
     regex:
-      /(?<![0-9A-Za-z+])(?:\+[1-9][0-9]{0,2}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}(?![0-9A-Za-z])/g,
+      /(?<![0-9A-Za-z+])(?:(?:\+[1-9][0-9]{0,2}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}|\+[1-9](?:[ .()-]{0,2}[0-9]){7,14})(?![0-9A-Za-z])/g,
     needs: 'digits',
   },
 ];

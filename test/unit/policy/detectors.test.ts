@@ -43,6 +43,21 @@ describe('value detectors', () => {
       assert.equal(redact(`call ${p} now`).out, 'call [REDACTED:phone] now', p);
     }
   });
+  test('international numbers written with their +', () => {
+    for (const p of [
+      '+44 20 7946 0958',
+      '+49 30 1234567',
+      '+33 1 23 45 67 89',
+      '+81-3-1234-5678',
+      '+61 (0)2 9876 5432',
+      '+442079460958',
+    ]) {
+      assert.equal(redact(`call ${p} now`).out, 'call [REDACTED:phone] now', p);
+    }
+    for (const text of ['+1234567', 'UTC+0530', 'score +12 345', '+0 20 7946 0958']) {
+      assert.deepEqual(redact(text).kinds, [], text);
+    }
+  });
   test('dates, prices and short numbers are left alone', () => {
     const text = 'visit on 2026-01-19 at 09:00, copay $25.00, room 12';
     assert.deepEqual(redact(text), { out: text, kinds: [] });
