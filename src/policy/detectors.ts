@@ -53,9 +53,9 @@ function cardDigits(text: string): string {
  * Issuer prefix (ISO/IEC 7812 IIN ranges of the card networks) and length: a number no network
  * issues is not a card, whatever its check digit. This keeps 13-digit millisecond clocks (they start
  * with 1, and only 15-digit UATP cards do) and other ids out, one in ten of which passes Luhn.
+ * `d` holds the digits only.
  */
-export function plausibleCard(text: string): boolean {
-  const d = cardDigits(text);
+export function plausibleCard(d: string): boolean {
   const n = d.length;
   const p2 = Number(d.slice(0, 2));
   const p4 = Number(d.slice(0, 4));
@@ -67,9 +67,7 @@ export function plausibleCard(text: string): boolean {
     case '3': // Amex 34, 37; JCB 3528–3589; Diners 300–305, 3095, 36, 38, 39
       if (p2 === 34 || p2 === 37) return n === 15;
       if (p4 >= 3528 && p4 <= 3589) return n >= 16;
-      return (p4 >= 3000 && p4 <= 3059) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39
-        ? n >= 14
-        : false;
+      return ((p4 >= 3000 && p4 <= 3059) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39) && n >= 14;
     case '4': // Visa
     case '5': // Mastercard 51–55; Maestro 50, 56–59
     case '6': // Discover, UnionPay, Maestro, RuPay, Troy
@@ -110,7 +108,10 @@ const BUILTIN_DETECTORS: readonly Detector[] = [
     kind: 'card',
     regex: /(?<![0-9A-Za-z])[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])/g,
     needs: 'digits',
-    accept: (m) => luhnValid(m) && plausibleCard(m) && cardLayout(m),
+    accept: (m) => {
+      const digits = cardDigits(m);
+      return luhnValid(digits) && plausibleCard(digits) && cardLayout(m);
+    },
   },
   {
     kind: 'ssn',
