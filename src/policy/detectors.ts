@@ -39,40 +39,36 @@ export function luhnValid(text: string): boolean {
   return digits >= 13 && digits <= 19 && sum % 10 === 0;
 }
 
-/** Digits of a candidate card number (separators dropped). */
-function cardDigits(text: string): string {
-  let digits = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits += text[i];
-  }
-  return digits;
-}
-
 /**
  * Issuer prefix (ISO/IEC 7812 IIN ranges of the card networks) and length: a number no network
  * issues is not a card, whatever its check digit. This keeps 13-digit millisecond clocks (they start
  * with 1, and only 15-digit UATP cards do) and other ids out, one in ten of which passes Luhn.
- * `d` holds the digits only.
+ * Separators in `text` are skipped.
  */
-export function plausibleCard(d: string): boolean {
-  const n = d.length;
-  const p2 = Number(d.slice(0, 2));
-  const p4 = Number(d.slice(0, 4));
-  switch (d[0]) {
-    case '1': // UATP
+export function plausibleCard(text: string): boolean {
+  let n = 0;
+  let p4 = 0; // the first four digits as a number
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) continue;
+    if (n < 4) p4 = p4 * 10 + c;
+    n++;
+  }
+  const p2 = Math.floor(p4 / 100);
+  switch (Math.floor(p4 / 1000)) {
+    case 1: // UATP
       return n === 15;
-    case '2': // Mir 2200–2204; Mastercard 2221–2720
+    case 2: // Mir 2200–2204; Mastercard 2221–2720
       return (p4 >= 2200 && p4 <= 2204 && n >= 16) || (p4 >= 2221 && p4 <= 2720 && n === 16);
-    case '3': // Amex 34, 37; JCB 3528–3589; Diners 300–305, 3095, 36, 38, 39
+    case 3: // Amex 34, 37; JCB 3528–3589; Diners 300–305, 3095, 36, 38, 39
       if (p2 === 34 || p2 === 37) return n === 15;
       if (p4 >= 3528 && p4 <= 3589) return n >= 16;
       return ((p4 >= 3000 && p4 <= 3059) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39) && n >= 14;
-    case '4': // Visa
-    case '5': // Mastercard 51–55; Maestro 50, 56–59
-    case '6': // Discover, UnionPay, Maestro, RuPay, Troy
+    case 4: // Visa
+    case 5: // Mastercard 51–55; Maestro 50, 56–59
+    case 6: // Discover, UnionPay, Maestro, RuPay, Troy
       return true;
-    case '8': // RuPay 81, 82
+    case 8: // RuPay 81, 82
       return (p2 === 81 || p2 === 82) && n === 16;
     default:
       return false;
@@ -84,12 +80,21 @@ export function plausibleCard(d: string): boolean {
  * shorter for 13–19 digits), or 4-6-5 (Amex) and 4-6-4 (Diners). A UUID's digit run (8-4-4) is not.
  */
 export function cardLayout(text: string): boolean {
-  const groups = text.split(/[ -]/);
-  if (groups.length === 1) return true;
-  const lengths = groups.map((g) => g.length).join('-');
-  if (lengths === '4-6-5' || lengths === '4-6-4') return true;
-  const last = groups.length - 1;
-  return groups.every((g, i) => (i < last ? g.length === 4 : g.length >= 1 && g.length <= 4));
+  const lengths: number[] = []; // of the groups before the last (at most 18 with 19 digits)
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) run++;
+    else {
+      lengths.push(run);
+      run = 0;
+    }
+  }
+  const k = lengths.length;
+  if (k === 0) return true;
+  if (k === 2 && lengths[0] === 4 && lengths[1] === 6 && (run === 5 || run === 4)) return true;
+  for (let i = 0; i < k; i++) if (lengths[i] !== 4) return false;
+  return run >= 1 && run <= 4;
 }
 
 /**
@@ -108,10 +113,7 @@ const BUILTIN_DETECTORS: readonly Detector[] = [
     kind: 'card',
     regex: /(?<![0-9A-Za-z])[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])/g,
     needs: 'digits',
-    accept: (m) => {
-      const digits = cardDigits(m);
-      return luhnValid(digits) && plausibleCard(digits) && cardLayout(m);
-    },
+    accept: (m) => luhnValid(m) && plausibleCard(m) && cardLayout(m),
   },
   {
     kind: 'ssn',
