@@ -214,6 +214,14 @@ function destinationConfig(name: string, d: Obj, problems: Problem[]): Destinati
   } satisfies DestinationConfig);
 }
 
+/** What keeps the useful part of a flagged field when `allow` gives it all away. */
+const GENERALIZE_HINTS: Readonly<Record<string, string>> = {
+  age: 'generalize: age',
+  birth_date: 'generalize: birthyear',
+  zip: 'generalize: zip3',
+  ip: 'generalize: ipv4-24',
+};
+
 /**
  * Warnings on field rules whose name a matcher flags: an explicit `allow` (it would pass PII on
  * purpose), and `generalize: year|month` on a birth date (it keeps years that mean an age over 89).
@@ -227,9 +235,10 @@ function fieldRuleWarnings(destinations: readonly DestinationConfig[], matchers:
       const hit = matchers.match(last.name);
       const path = displayPath(['destinations', d.name, 'fields', pattern.source]);
       if (rule.action === 'allow' && hit !== null) {
+        const hint = GENERALIZE_HINTS[hit];
         warnings.push({
           path,
-          message: `${d.mode} destination allows a field the '${hit}' matcher flags as personal data`,
+          message: `${d.mode} destination allows a field the '${hit}' matcher flags as personal data${hint === undefined ? '' : ` (${hint} keeps a coarse part)`}`,
         });
       } else if (
         rule.action === 'generalize' &&

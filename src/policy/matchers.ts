@@ -20,7 +20,7 @@ interface BuiltinMatcher {
 }
 
 /** Bumped whenever the table changes meaning: it is part of every destination's version. */
-export const BUILTIN_MATCHERS_VERSION = 1;
+export const BUILTIN_MATCHERS_VERSION = 2;
 
 export const BUILTIN_MATCHERS: Readonly<Record<string, BuiltinMatcher>> = Object.freeze({
   email: { exact: ['mail', 'emailaddress'], phrases: ['email', 'e mail'] },
@@ -80,9 +80,32 @@ export const BUILTIN_MATCHERS: Readonly<Record<string, BuiltinMatcher>> = Object
   },
   credential: { exact: ['password', 'passwd', 'pwd'], phrases: ['password', 'passcode'] },
   license_number: {
-    exact: ['passport', 'licensenumber'],
-    phrases: ['passport', 'driver license', 'license number', 'licence'],
+    exact: ['passport', 'licensenumber', 'certificatenumber'],
+    phrases: ['passport', 'driver license', 'license number', 'licence', 'certificate number'],
   },
+  // The rest of HIPAA Safe Harbor's identifiers (45 CFR 164.514(b)(2)(i)), and Segment's spec traits
+  // that name a person: username, avatar, website, age.
+  username: {
+    exact: ['username', 'screenname', 'loginname', 'userhandle'],
+    phrases: ['user name', 'screen name', 'login name'],
+  },
+  vehicle_id: {
+    exact: ['vin', 'licenseplate', 'platenumber'],
+    phrases: ['vehicle id', 'vehicle identification', 'license plate', 'plate number'],
+  },
+  web_url: {
+    exact: ['website', 'personalurl', 'profileurl'],
+    phrases: ['personal website', 'profile url'],
+  },
+  photo: {
+    exact: ['photo', 'avatar', 'selfie', 'headshot'],
+    phrases: ['photo', 'avatar', 'selfie', 'headshot', 'profile picture', 'profile image'],
+  },
+  biometric: {
+    exact: ['biometric', 'biometrics', 'fingerprint', 'faceprint', 'voiceprint'],
+    phrases: ['biometric', 'fingerprint', 'faceprint', 'voiceprint', 'voice print', 'retina', 'iris scan'],
+  },
+  age: { exact: ['age', 'patientage', 'ageyears', 'ageinyears'], phrases: ['patient age'] },
   geolocation: {
     exact: ['lat', 'lng', 'lon', 'geo', 'geolocation'],
     phrases: ['latitude', 'longitude', 'geolocation'],

@@ -225,6 +225,35 @@ describe('loader: warnings', () => {
       },
     ]);
   });
+  test('allowing an age, birth date, ZIP or IP names the generalization that would do', () => {
+    const policy = policyFrom(
+      'version: 1\ndestinations:\n  d:\n    hashKey: { env: HK }\n    fields: { traits.age: allow, properties.dob: allow, traits.zip: allow, context.ip: allow }\n',
+    );
+    assert.deepEqual(
+      policy.warnings.map((w) => [
+        w.path,
+        w.message.replace(/^allowlist destination allows a field the /, ''),
+      ]),
+      [
+        [
+          'destinations.d.fields["context.ip"]',
+          "'ip' matcher flags as personal data (generalize: ipv4-24 keeps a coarse part)",
+        ],
+        [
+          'destinations.d.fields["properties.dob"]',
+          "'birth_date' matcher flags as personal data (generalize: birthyear keeps a coarse part)",
+        ],
+        [
+          'destinations.d.fields["traits.age"]',
+          "'age' matcher flags as personal data (generalize: age keeps a coarse part)",
+        ],
+        [
+          'destinations.d.fields["traits.zip"]',
+          "'zip' matcher flags as personal data (generalize: zip3 keeps a coarse part)",
+        ],
+      ],
+    );
+  });
   test('generalize: year or month on a birth date is a warning; birthyear, or another date, is not', () => {
     const policy = policyFrom(
       'version: 1\ndestinations:\n  d:\n    hashKey: { env: HK }\n    fields:\n' +

@@ -42,6 +42,19 @@ describe('built-in matchers', () => {
     ['deviceId', 'device_id'],
     ['advertisingId', 'advertising_id'],
     ['diagnosis', 'health'],
+    ['certificateNumber', 'license_number'],
+    ['username', 'username'],
+    ['userName', 'username'],
+    ['screen_name', 'username'],
+    ['vin', 'vehicle_id'],
+    ['licensePlate', 'vehicle_id'],
+    ['website', 'web_url'],
+    ['avatar', 'photo'],
+    ['photoUrl', 'photo'],
+    ['profilePicture', 'photo'],
+    ['fingerprint', 'biometric'],
+    ['age', 'age'],
+    ['patient_age', 'age'],
     // not personal data by name
     ['specialty', null],
     ['plan', null],
@@ -51,6 +64,10 @@ describe('built-in matchers', () => {
     ['description', null], // contains "ip" letters, not the word
     ['ethnicity', null], // contains "city" letters, not the word
     ['zipper', null],
+    ['page', null], // not the word "age"
+    ['usage', null],
+    ['vintage', null], // not the word "vin"
+    ['url', null], // the page's URL is analytics, not a person's website
   ];
   for (const [field, kind] of cases) {
     test(`${field} → ${kind}`, () => assert.equal(builtins.match(field), kind));
