@@ -218,6 +218,7 @@ function destinationConfig(name: string, d: Obj, problems: Problem[]): Destinati
 const GENERALIZE_HINTS: Readonly<Record<string, string>> = {
   age: 'generalize: age',
   birth_date: 'generalize: birthyear',
+  care_date: 'generalize: year',
   zip: 'generalize: zip3',
   ip: 'generalize: ipv4-24',
 };

@@ -42,7 +42,7 @@ export const BUILTIN_MATCHERS: Readonly<Record<string, BuiltinMatcher>> = Object
   },
   address: { exact: ['addr', 'address1', 'address2'], phrases: ['address', 'addr'] },
   street: { exact: ['street'], phrases: ['street'] },
-  city: { exact: ['city', 'town'], phrases: ['city'] },
+  city: { exact: ['city', 'town', 'county'], phrases: ['city', 'county'] },
   zip: {
     exact: ['zip', 'zipcode', 'postalcode', 'postcode'],
     phrases: ['zip', 'postal', 'postcode', 'zipcode'],
@@ -50,6 +50,10 @@ export const BUILTIN_MATCHERS: Readonly<Record<string, BuiltinMatcher>> = Object
   birth_date: {
     exact: ['dob', 'birthdate', 'birthday', 'dateofbirth'],
     phrases: ['birth', 'dob', 'birthday'],
+  },
+  care_date: {
+    exact: ['dod', 'dateofdeath', 'admitdate', 'admissiondate', 'dischargedate'],
+    phrases: ['date of death', 'death date', 'admit date', 'admission date', 'discharge date'],
   },
   ssn: {
     exact: ['ssn', 'socialsecuritynumber', 'nationalid'],
@@ -69,7 +73,10 @@ export const BUILTIN_MATCHERS: Readonly<Record<string, BuiltinMatcher>> = Object
     exact: ['acct', 'acctno', 'accountnumber', 'iban'],
     phrases: ['account number', 'account no', 'bank account', 'routing number', 'iban'],
   },
-  device_id: { exact: ['deviceid', 'udid', 'imei'], phrases: ['device id', 'udid', 'imei'] },
+  device_id: {
+    exact: ['deviceid', 'udid', 'imei', 'serialnumber'],
+    phrases: ['device id', 'udid', 'imei', 'serial number'],
+  },
   advertising_id: {
     exact: ['idfa', 'idfv', 'gaid', 'adid', 'aaid'],
     phrases: ['advertising id', 'idfa', 'gaid'],

@@ -54,6 +54,10 @@ describe('built-in matchers', () => {
     ['profilePicture', 'photo'],
     ['fingerprint', 'biometric'],
     ['age', 'age'],
+    ['county', 'city'],
+    ['dischargeDate', 'care_date'],
+    ['date_of_death', 'care_date'],
+    ['serialNumber', 'device_id'],
     ['patient_age', 'age'],
     // not personal data by name
     ['specialty', null],
@@ -65,6 +69,8 @@ describe('built-in matchers', () => {
     ['ethnicity', null], // contains "city" letters, not the word
     ['zipper', null],
     ['page', null], // not the word "age"
+    ['country', null], // not "county"
+    ['createdDate', null],
     ['usage', null],
     ['vintage', null], // not the word "vin"
     ['url', null], // the page's URL is analytics, not a person's website
