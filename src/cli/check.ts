@@ -1,61 +1,94 @@
 /**
- * `phi-gate check --policy F [--schema S.avsc]`: validates a policy — every problem listed at once,
- * with its path — and prints its warnings. With --schema it also compiles every destination
- * against that writer schema and warns about rules that match none of its fields.
- * Exit 0 when valid (warnings allowed), EXIT.invalid otherwise.
+ * `phi-gate check --policy F [--schema S.avsc | --registry [--subject S]]`: validates a policy —
+ * every problem listed at once, with its path — and prints its warnings.
+ *
+ * - `--schema`: also compiles every destination against that writer schema and warns about rules
+ *   that match none of its fields.
+ * - `--registry`: the same against every version registered under the input subject
+ *   (`<PHIGATE_INPUT_TOPIC>-value` unless `--subject`), and tests each derived schema against its
+ *   destination subject as registration would: a schema the registry would refuse is a problem.
+ *   The registry comes from the environment `run` reads (SCHEMA_REGISTRY_URL and its auth).
+ *
+ * Exit 0 when valid (warnings allowed), EXIT.invalid otherwise, EXIT.failure when the registry
+ * cannot be asked.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import avro from 'avsc';
+import { loadRegistryConfig } from '../config/index.ts';
 import { formatProblems, isPhiGateError, type Problem } from '../errors.ts';
-import { loadPolicy } from '../policy/index.ts';
+import { loadPolicy, type Policy } from '../policy/index.ts';
+import { RegistryClient } from '../registry/client.ts';
+import { compileType } from '../registry/schemas.ts';
 import { parseCommandArgs } from './args.ts';
-import type { Command } from './io.ts';
+import { compileAgainst, registeredWriters, registrable, type WriterSchema } from './check-schemas.ts';
+import type { CliIo, Command } from './io.ts';
 import { EXIT } from './io.ts';
 
-const USAGE = 'usage: phi-gate check --policy FILE [--schema SCHEMA.avsc]\n';
+const USAGE = 'usage: phi-gate check --policy FILE [--schema SCHEMA.avsc | --registry [--subject SUBJECT]]\n';
 
-function fieldPath(destination: string, rule: string): string {
-  return `destinations.${destination}.fields[${JSON.stringify(rule)}]`;
+type Options = { policy: string; schema?: string; registry?: boolean; subject?: string };
+
+/** Problems and warnings from the writer schemas the options name; null when a schema file is unusable. */
+async function schemaChecks(
+  policy: Policy,
+  values: Options,
+  io: CliIo,
+): Promise<{ problems: Problem[]; warnings: Problem[]; summary: string | null } | null> {
+  if (values.schema) {
+    const schemaPath = resolve(io.cwd, values.schema);
+    let writer: WriterSchema;
+    try {
+      const schema: unknown = JSON.parse(await readFile(schemaPath, 'utf8'));
+      writer = { label: schemaPath, type: compileType(schema), schema };
+    } catch (err) {
+      io.stderr.write(
+        `phi-gate check: schema '${schemaPath}' is not a usable Avro schema (${(err as Error).message})\n`,
+      );
+      return null;
+    }
+    const { problems, warnings } = compileAgainst(policy, [writer]);
+    return { problems, warnings, summary: null };
+  }
+  if (values.registry) {
+    const { registry, inputTopic } = loadRegistryConfig(io.env);
+    const client = new RegistryClient(registry);
+    const subject = values.subject ?? `${inputTopic}-value`;
+    const { writers, problems } = await registeredWriters(client, subject);
+    const compiled = compileAgainst(policy, writers);
+    problems.push(...compiled.problems, ...(await registrable(client, policy, compiled.derived)));
+    const tested = [...compiled.derived.values()].reduce((n, list) => n + list.length, 0);
+    const summary = `registry ${registry.url}: ${writers.length} version(s) of ${subject}, ${tested} derived schema(s) tested against their destination subjects`;
+    return { problems, warnings: compiled.warnings, summary };
+  }
+  return { problems: [], warnings: [], summary: null };
 }
 
 export const check: Command = async (argv, io) => {
   const parsed = parseCommandArgs('check', argv, io, {
     usage: USAGE,
-    options: { policy: { type: 'string' }, schema: { type: 'string' } },
+    options: {
+      policy: { type: 'string' },
+      schema: { type: 'string' },
+      registry: { type: 'boolean' },
+      subject: { type: 'string' },
+    },
     required: ['policy'],
   });
   if (typeof parsed === 'number') return parsed;
-  const values = parsed.values as { policy: string; schema?: string };
+  const values = parsed.values as Options;
+  if ((values.schema && values.registry) || (values.subject !== undefined && !values.registry)) {
+    io.stderr.write(
+      `phi-gate check: --schema and --registry exclude each other; --subject needs --registry\n${USAGE}`,
+    );
+    return EXIT.usage;
+  }
   const policyPath = resolve(io.cwd, values.policy);
   try {
     const policy = await loadPolicy(policyPath, { env: io.env });
-    const warnings: Problem[] = [...policy.warnings];
-    const problems: Problem[] = [];
-    if (values.schema) {
-      const schemaPath = resolve(io.cwd, values.schema);
-      let schema: unknown;
-      let type: avro.Type;
-      try {
-        schema = JSON.parse(await readFile(schemaPath, 'utf8'));
-        type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' });
-      } catch (err) {
-        io.stderr.write(
-          `phi-gate check: schema '${schemaPath}' is not a usable Avro schema (${(err as Error).message})\n`,
-        );
-        return EXIT.invalid;
-      }
-      for (const d of policy.destinations) {
-        try {
-          const plan = d.compile(type, { writerSchema: schema });
-          for (const rule of plan.unmatchedRules)
-            warnings.push({ path: fieldPath(d.name, rule), message: 'matches no field of the schema' });
-        } catch (err) {
-          if (!isPhiGateError(err)) throw err;
-          problems.push({ path: `destinations.${d.name}`, message: `${err.code}: ${err.message}` });
-        }
-      }
-    }
+    const checked = await schemaChecks(policy, values, io);
+    if (checked === null) return EXIT.invalid;
+    const warnings = [...policy.warnings, ...checked.warnings];
+    const { problems } = checked;
     for (const w of warnings) io.stderr.write(`warning: ${w.path}: ${w.message}\n`);
     if (problems.length > 0) {
       io.stderr.write(`${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}\n`);
@@ -67,11 +100,16 @@ export const check: Command = async (argv, io) => {
         `  ${d.name}: topic ${d.topic}, format ${d.format}, version ${d.version}, keys [${d.keyIds.join(', ')}]\n`,
       );
     }
+    if (checked.summary !== null) io.stdout.write(`${checked.summary}\n`);
     if (warnings.length > 0)
       io.stdout.write(`${warnings.length} warning${warnings.length === 1 ? '' : 's'}\n`);
     return EXIT.ok;
   } catch (err) {
     if (!isPhiGateError(err)) throw err;
+    if (err.code === 'PHIGATE_ERR_REGISTRY_UNAVAILABLE' || err.code === 'PHIGATE_ERR_REGISTRY_REJECTED') {
+      io.stderr.write(`phi-gate check: ${err.code}: ${err.message}\n`);
+      return EXIT.failure;
+    }
     io.stderr.write(`${formatProblems(err)}\n`);
     return EXIT.invalid;
   }

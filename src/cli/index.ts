@@ -11,7 +11,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./run.ts')).run,
   },
   check: {
-    summary: 'check --policy FILE: validate a policy and print its warnings',
+    summary:
+      'check --policy FILE [--schema S.avsc | --registry [--subject S]]: validate a policy and print its warnings',
     load: async () => (await import('./check.ts')).check,
   },
   preview: {

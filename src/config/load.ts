@@ -111,11 +111,23 @@ function assemble(v: EnvValues): Config {
  *   conflicting or unknown variable. Messages never contain a secret value.
  */
 export function loadConfig(env: Env): Config {
+  const { values, problems } = parseVariables(env, NAMES);
+  problems.push(...unknownVariables(env));
+  if (problems.length > 0) {
+    throw new PhiGateError('PHIGATE_ERR_CONFIG', 'runtime configuration is invalid', { problems });
+  }
+  return deepFreeze(assemble(Object.fromEntries(values) as unknown as EnvValues));
+}
+
+/** Parses `names` (each against its spec, or its default) and runs the cross-variable rules. */
+function parseVariables(
+  env: Env,
+  names: readonly VarName[],
+): { values: Map<VarName, unknown>; problems: Problem[] } {
   const problems: Problem[] = [];
   const values = new Map<VarName, unknown>();
   const set = new Set<VarName>();
-
-  for (const name of NAMES) {
+  for (const name of names) {
     const spec: VarSpec = ENV_VARS[name];
     const raw = rawValue(env, name);
     if (raw !== undefined) set.add(name);
@@ -123,13 +135,31 @@ export function loadConfig(env: Env): Config {
     if (result.ok) values.set(name, result.value);
     else problems.push({ path: name, message: result.problem });
   }
-
+  // A rule whose variables are not among `names` sees them unset and stays silent.
   const input: RuleInput = { isSet: (name) => set.has(name), get: (name) => values.get(name) };
   for (const rule of RULES) rule(input, problems);
-  problems.push(...unknownVariables(env));
+  return { values, problems };
+}
 
+const REGISTRY_NAMES: readonly VarName[] = [
+  'SCHEMA_REGISTRY_URL',
+  'SCHEMA_REGISTRY_USERNAME',
+  'SCHEMA_REGISTRY_PASSWORD',
+  'SCHEMA_REGISTRY_PASSWORD_FILE',
+  'SCHEMA_REGISTRY_TIMEOUT_MS',
+  'PHIGATE_INPUT_TOPIC',
+];
+
+/**
+ * The registry settings and the input topic alone, validated exactly as `loadConfig` does (what
+ * `phi-gate check --registry` needs; Kafka settings may be absent).
+ * @throws PhiGateError PHIGATE_ERR_CONFIG listing every problem of those variables.
+ */
+export function loadRegistryConfig(env: Env): { registry: Config['registry']; inputTopic: string } {
+  const { values, problems } = parseVariables(env, REGISTRY_NAMES);
   if (problems.length > 0) {
-    throw new PhiGateError('PHIGATE_ERR_CONFIG', 'runtime configuration is invalid', { problems });
+    throw new PhiGateError('PHIGATE_ERR_CONFIG', 'registry configuration is invalid', { problems });
   }
-  return deepFreeze(assemble(Object.fromEntries(values) as unknown as EnvValues));
+  const config = assemble(Object.fromEntries(values) as unknown as EnvValues);
+  return deepFreeze({ registry: config.registry, inputTopic: config.topics.input });
 }

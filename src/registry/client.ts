@@ -1,7 +1,9 @@
 /**
  * A minimal client for the Confluent Schema Registry REST API (served by Confluent, Apicurio's
  * /apis/ccompat/v7, Redpanda, Karapace). Two calls are all the service needs: fetch a schema by id,
- * register a schema under a subject. Every failure is classified once, here:
+ * register a schema under a subject; `phi-gate check --registry` adds three read-only ones (a
+ * subject's versions, one version's schema, a compatibility test). Every failure is classified
+ * once, here:
  *
  * - 404 on an id (40403)            → PHIGATE_ERR_UNKNOWN_SCHEMA (the record goes to the DLQ)
  * - 409 / 422 on register           → PHIGATE_ERR_REGISTRY_REJECTED (that destination fails closed)
@@ -14,11 +16,10 @@ export interface RegistryClientOptions {
   readonly auth: null | { readonly username: string; readonly password: string };
   readonly timeoutMs: number;
   /** Called once per request with its operation and outcome, for metrics. */
-  readonly onRequest?: (
-    operation: 'get_schema' | 'register' | 'ping',
-    outcome: 'ok' | 'not_found' | 'rejected' | 'error',
-  ) => void;
+  readonly onRequest?: (operation: Operation, outcome: 'ok' | 'not_found' | 'rejected' | 'error') => void;
 }
+
+type Operation = 'get_schema' | 'register' | 'ping' | 'get_subject' | 'compatibility';
 
 export interface RegisteredSchema {
   readonly schemaType: string;
@@ -89,6 +90,96 @@ export class RegistryClient {
     return body.id;
   }
 
+  /** The versions registered under `subject`, ascending; none when the subject does not exist. */
+  async subjectVersions(subject: string): Promise<number[]> {
+    const res = await this.#request('get_subject', `/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'GET',
+    });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      this.#onRequest('get_subject', 'not_found');
+      return [];
+    }
+    const body = await this.#json('get_subject', res);
+    if (!Array.isArray(body) || !body.every((v) => Number.isInteger(v))) {
+      this.#onRequest('get_subject', 'error');
+      throw new PhiGateError(
+        'PHIGATE_ERR_REGISTRY_UNAVAILABLE',
+        `registry answered subject ${subject}'s versions without a list`,
+      );
+    }
+    this.#onRequest('get_subject', 'ok');
+    return (body as number[]).sort((a, b) => a - b);
+  }
+
+  /** The schema registered as `version` of `subject`. */
+  async subjectSchema(subject: string, version: number): Promise<RegisteredSchema & { readonly id: number }> {
+    const res = await this.#request(
+      'get_subject',
+      `/subjects/${encodeURIComponent(subject)}/versions/${version}`,
+      { method: 'GET' },
+    );
+    if (res.status === 404) {
+      await res.body?.cancel();
+      this.#onRequest('get_subject', 'not_found');
+      throw new PhiGateError('PHIGATE_ERR_UNKNOWN_SCHEMA', `subject ${subject} has no version ${version}`);
+    }
+    const body = (await this.#json('get_subject', res)) as {
+      schema?: unknown;
+      schemaType?: unknown;
+      id?: unknown;
+    };
+    if (typeof body.schema !== 'string' || typeof body.id !== 'number') {
+      this.#onRequest('get_subject', 'error');
+      throw new PhiGateError(
+        'PHIGATE_ERR_BAD_SCHEMA',
+        `registry answered ${subject} version ${version} without a schema`,
+      );
+    }
+    this.#onRequest('get_subject', 'ok');
+    return {
+      id: body.id,
+      schema: body.schema,
+      schemaType: typeof body.schemaType === 'string' ? body.schemaType : 'AVRO',
+    };
+  }
+
+  /**
+   * Whether registering `schema` under `subject` would pass the subject's compatibility check (the
+   * same test registration runs, against the versions its level names). A subject that does not
+   * exist accepts anything.
+   */
+  async isCompatible(subject: string, schema: string): Promise<boolean> {
+    const res = await this.#request(
+      'compatibility',
+      `/compatibility/subjects/${encodeURIComponent(subject)}/versions`,
+      { method: 'POST', body: JSON.stringify({ schemaType: 'AVRO', schema }) },
+    );
+    if (res.status === 404) {
+      await res.body?.cancel();
+      this.#onRequest('compatibility', 'not_found');
+      return true;
+    }
+    if (res.status === 409 || res.status === 422) {
+      this.#onRequest('compatibility', 'rejected');
+      const detail = await res.text().catch(() => '');
+      throw new PhiGateError(
+        'PHIGATE_ERR_REGISTRY_REJECTED',
+        `registry cannot test the schema for subject ${subject} (HTTP ${res.status}): ${detail.slice(0, 300)}`,
+      );
+    }
+    const body = (await this.#json('compatibility', res)) as { is_compatible?: unknown };
+    if (typeof body.is_compatible !== 'boolean') {
+      this.#onRequest('compatibility', 'error');
+      throw new PhiGateError(
+        'PHIGATE_ERR_REGISTRY_UNAVAILABLE',
+        `registry answered the test for ${subject} without is_compatible`,
+      );
+    }
+    this.#onRequest('compatibility', body.is_compatible ? 'ok' : 'rejected');
+    return body.is_compatible;
+  }
+
   /** True when the registry answers at all (readiness). */
   async ping(): Promise<boolean> {
     try {
@@ -101,11 +192,7 @@ export class RegistryClient {
     }
   }
 
-  async #request(
-    operation: 'get_schema' | 'register' | 'ping',
-    path: string,
-    init: RequestInit,
-  ): Promise<Response> {
+  async #request(operation: Operation, path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(`${this.#base}${path}`, {
@@ -135,7 +222,7 @@ export class RegistryClient {
     return res;
   }
 
-  async #json(operation: 'get_schema' | 'register', res: Response): Promise<unknown> {
+  async #json(operation: Operation, res: Response): Promise<unknown> {
     if (!res.ok) {
       this.#onRequest(operation, 'error');
       throw new PhiGateError(

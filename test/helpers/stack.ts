@@ -116,7 +116,7 @@ export class TestTopics {
   }
 }
 
-async function deleteSubject(subject: string): Promise<void> {
+export async function deleteSubject(subject: string): Promise<void> {
   const url = `${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`;
   // soft delete, then hard delete; a subject that never existed answers 404, which is fine
   await fetch(url, { method: 'DELETE' }).catch(() => undefined);

@@ -67,6 +67,16 @@ describe('phi-gate check', () => {
     assert.equal((await run([])).code, EXIT.usage);
     assert.equal((await run(['--policy'])).code, EXIT.usage);
     assert.equal((await run(['--policy', 'x', '--bogus'])).code, EXIT.usage);
+    const both = await run(['--policy', 'x', '--schema', 's.avsc', '--registry']);
+    assert.equal(both.code, EXIT.usage);
+    assert.match(both.err, /--schema and --registry exclude each other/);
+    assert.equal((await run(['--policy', 'x', '--subject', 'events.raw-value'])).code, EXIT.usage);
+  });
+
+  test('--registry without SCHEMA_REGISTRY_URL: the missing setting is named, EXIT.invalid', async () => {
+    const r = await run(['--policy', 'deploy/examples/policy.yaml', '--registry']);
+    assert.equal(r.code, EXIT.invalid);
+    assert.match(r.err, /SCHEMA_REGISTRY_URL: is required/);
   });
 
   test('an unusable schema file is reported', async () => {

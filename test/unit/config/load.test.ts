@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../../../src/config/index.ts';
-import { formatProblems, PhiGateError } from '../../../src/errors.ts';
+import { loadConfig, loadRegistryConfig } from '../../../src/config/index.ts';
+import { formatProblems, isPhiGateError, PhiGateError } from '../../../src/errors.ts';
 import { CANARY, type Files, makeFiles, minimalEnv, problemFor, problemsOf } from './_env.ts';
 
 describe('loadConfig', () => {
@@ -370,3 +370,43 @@ function problems(list: readonly { path: string }[]): string {
     .sort()
     .join(',');
 }
+
+describe('loadRegistryConfig (phi-gate check --registry)', () => {
+  test('reads the registry settings and the input topic alone; Kafka settings may be absent', () => {
+    const config = loadRegistryConfig({
+      SCHEMA_REGISTRY_URL: 'http://registry:8080/apis/ccompat/v7/',
+      SCHEMA_REGISTRY_USERNAME: 'reader',
+      SCHEMA_REGISTRY_PASSWORD: CANARY,
+      PHIGATE_INPUT_TOPIC: 'events.in',
+      PHIGATE_SOMETHING_ELSE: 'not checked here',
+    });
+    assert.deepEqual(config, {
+      registry: {
+        url: 'http://registry:8080/apis/ccompat/v7',
+        auth: { username: 'reader', password: CANARY },
+        timeoutMs: 5000,
+      },
+      inputTopic: 'events.in',
+    });
+    assert.equal(loadRegistryConfig({ SCHEMA_REGISTRY_URL: 'http://r:1' }).inputTopic, 'events.raw');
+  });
+  test('every problem of those variables at once, the same rules as loadConfig, no secret echoed', () => {
+    assert.throws(
+      () =>
+        loadRegistryConfig({
+          SCHEMA_REGISTRY_URL: 'ftp://registry',
+          SCHEMA_REGISTRY_PASSWORD: CANARY,
+          SCHEMA_REGISTRY_TIMEOUT_MS: '0',
+        }),
+      (err: unknown) => {
+        assert.ok(isPhiGateError(err, 'PHIGATE_ERR_CONFIG'));
+        assert.deepEqual(
+          err.problems.map((p) => p.path),
+          ['SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_TIMEOUT_MS', 'SCHEMA_REGISTRY_USERNAME'],
+        );
+        assert.ok(!JSON.stringify(err.problems).includes(CANARY));
+        return true;
+      },
+    );
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * What `phi-gate check` does with writer schemas: compile every destination against each one, and
+ * — with the registry — test each derived schema the way the pipeline would register it
+ * (`<destination topic>-value`, src/pipeline/routes.ts). A policy change that the registry would
+ * refuse (a field that was a long becomes a hashed string, say) makes that destination fail closed
+ * at run time; here it is a problem before deployment.
+ */
+import type avro from 'avsc';
+import { isPhiGateError, type Problem } from '../errors.ts';
+import type { Policy } from '../policy/index.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { compileType } from '../registry/schemas.ts';
+
+/** One writer schema to check against: where it came from, its compiled type and its JSON. */
+export interface WriterSchema {
+  readonly label: string;
+  readonly type: avro.Type;
+  readonly schema: unknown;
+}
+
+export interface DerivedSchema {
+  readonly schema: string;
+  readonly from: string[];
+}
+
+export interface SchemaCheck {
+  readonly problems: Problem[];
+  readonly warnings: Problem[];
+  /** Per destination: its distinct derived Avro schemas (JSON text) and the writers that gave each. */
+  readonly derived: Map<string, DerivedSchema[]>;
+}
+
+function fieldPath(destination: string, rule: string): string {
+  return `destinations.${destination}.fields[${JSON.stringify(rule)}]`;
+}
+
+function intersection(a: ReadonlySet<string>, b: ReadonlySet<string>): Set<string> {
+  return new Set([...a].filter((x) => b.has(x)));
+}
+
+/**
+ * Compiles every destination against every writer schema. A rule that matches no field of any of
+ * them is a warning; a destination that does not compile is a problem (naming the writer schema).
+ */
+export function compileAgainst(policy: Policy, writers: readonly WriterSchema[]): SchemaCheck {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const derived = new Map<string, DerivedSchema[]>();
+  for (const d of policy.destinations) {
+    let unmatched: Set<string> | null = null;
+    const schemas: DerivedSchema[] = [];
+    for (const w of writers) {
+      try {
+        const plan = d.compile(w.type, { writerSchema: w.schema });
+        const here = new Set(plan.unmatchedRules);
+        unmatched = unmatched === null ? here : intersection(unmatched, here);
+        if (d.format === 'avro') {
+          const text = JSON.stringify(plan.schema);
+          const same = schemas.find((s) => s.schema === text);
+          if (same === undefined) schemas.push({ schema: text, from: [w.label] });
+          else same.from.push(w.label);
+        }
+      } catch (err) {
+        if (!isPhiGateError(err)) throw err;
+        problems.push({ path: `destinations.${d.name}`, message: `${w.label}: ${err.code}: ${err.message}` });
+      }
+    }
+    derived.set(d.name, schemas);
+    for (const rule of unmatched ?? []) {
+      const where = writers.length === 1 ? 'the schema' : 'any of the schemas';
+      warnings.push({ path: fieldPath(d.name, rule), message: `matches no field of ${where}` });
+    }
+  }
+  return { problems, warnings, derived };
+}
+
+/** The registered versions of `subject`, compiled; none registered is a problem of its own. */
+export async function registeredWriters(
+  client: RegistryClient,
+  subject: string,
+): Promise<{ writers: WriterSchema[]; problems: Problem[] }> {
+  const versions = await client.subjectVersions(subject);
+  if (versions.length === 0) {
+    return {
+      writers: [],
+      problems: [{ path: subject, message: 'has no registered schema: nothing to check the policy against' }],
+    };
+  }
+  const writers: WriterSchema[] = [];
+  const problems: Problem[] = [];
+  for (const version of versions) {
+    const label = `${subject} version ${version}`;
+    const registered = await client.subjectSchema(subject, version);
+    if (registered.schemaType.toUpperCase() !== 'AVRO') {
+      problems.push({ path: subject, message: `version ${version} is ${registered.schemaType}, not Avro` });
+      continue;
+    }
+    try {
+      const schema: unknown = JSON.parse(registered.schema);
+      writers.push({ label, type: compileType(schema), schema });
+    } catch (err) {
+      problems.push({
+        path: subject,
+        message: `version ${version} is not a usable Avro schema (${(err as Error).message})`,
+      });
+    }
+  }
+  return { writers, problems };
+}
+
+/** Tests each destination's derived schemas against its subject, as registration would. */
+export async function registrable(
+  client: RegistryClient,
+  policy: Policy,
+  derived: ReadonlyMap<string, readonly DerivedSchema[]>,
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const d of policy.destinations) {
+    const subject = `${d.topic}-value`;
+    for (const { schema, from } of derived.get(d.name) ?? []) {
+      if (await client.isCompatible(subject, schema)) continue;
+      problems.push({
+        path: `destinations.${d.name}`,
+        message:
+          `the derived schema for ${from.join(', ')} is not compatible with what ${subject} holds under its ` +
+          `compatibility level: the registry would refuse it and the destination would fail closed (a field ` +
+          'whose type changes, e.g. a number that allow → hash turns into a string, is the usual cause)',
+      });
+    }
+  }
+  return problems;
+}
