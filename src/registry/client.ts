@@ -71,11 +71,10 @@ export class RegistryClient {
       body: JSON.stringify({ schemaType: 'AVRO', schema }),
     });
     if (res.status === 409 || res.status === 422) {
-      this.#onRequest('register', 'rejected');
-      const detail = await res.text().catch(() => '');
-      throw new PhiGateError(
-        'PHIGATE_ERR_REGISTRY_REJECTED',
-        `registry refused the derived schema for subject ${subject} (HTTP ${res.status}): ${detail.slice(0, 300)}`,
+      throw await this.#refusal(
+        'register',
+        res,
+        `registry refused the derived schema for subject ${subject}`,
       );
     }
     const body = (await this.#json('register', res)) as { id?: unknown };
@@ -161,11 +160,10 @@ export class RegistryClient {
       return true;
     }
     if (res.status === 409 || res.status === 422) {
-      this.#onRequest('compatibility', 'rejected');
-      const detail = await res.text().catch(() => '');
-      throw new PhiGateError(
-        'PHIGATE_ERR_REGISTRY_REJECTED',
-        `registry cannot test the schema for subject ${subject} (HTTP ${res.status}): ${detail.slice(0, 300)}`,
+      throw await this.#refusal(
+        'compatibility',
+        res,
+        `registry cannot test the schema for subject ${subject}`,
       );
     }
     const body = (await this.#json('compatibility', res)) as { is_compatible?: unknown };
@@ -220,6 +218,16 @@ export class RegistryClient {
       );
     }
     return res;
+  }
+
+  /** A 409 / 422 answer: PHIGATE_ERR_REGISTRY_REJECTED with the registry's own words, bounded. */
+  async #refusal(operation: Operation, res: Response, what: string): Promise<PhiGateError> {
+    this.#onRequest(operation, 'rejected');
+    const detail = await res.text().catch(() => '');
+    return new PhiGateError(
+      'PHIGATE_ERR_REGISTRY_REJECTED',
+      `${what} (HTTP ${res.status}): ${detail.slice(0, 300)}`,
+    );
   }
 
   async #json(operation: Operation, res: Response): Promise<unknown> {
