@@ -9,7 +9,7 @@ import type avro from 'avsc';
 import { isPhiGateError, type Problem } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { compileType } from '../registry/schemas.ts';
+import { writerOf } from '../registry/schemas.ts';
 
 /** One writer schema to check against: where it came from, its compiled type and its JSON. */
 export interface WriterSchema {
@@ -90,19 +90,11 @@ export async function registeredWriters(
   const problems: Problem[] = [];
   for (const version of versions) {
     const label = `${subject} version ${version}`;
-    const registered = await client.subjectSchema(subject, version);
-    if (registered.schemaType.toUpperCase() !== 'AVRO') {
-      problems.push({ path: subject, message: `version ${version} is ${registered.schemaType}, not Avro` });
-      continue;
-    }
     try {
-      const schema: unknown = JSON.parse(registered.schema);
-      writers.push({ label, type: compileType(schema), schema });
+      writers.push({ label, ...writerOf(await client.subjectSchema(subject, version), label) });
     } catch (err) {
-      problems.push({
-        path: subject,
-        message: `version ${version} is not a usable Avro schema (${(err as Error).message})`,
-      });
+      if (!isPhiGateError(err, 'PHIGATE_ERR_BAD_SCHEMA')) throw err;
+      problems.push({ path: subject, message: err.message });
     }
   }
   return { writers, problems };

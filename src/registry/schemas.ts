@@ -10,7 +10,7 @@
  */
 import avro from 'avsc';
 import { PhiGateError } from '../errors.ts';
-import type { RegistryClient } from './client.ts';
+import type { RegisteredSchema, RegistryClient } from './client.ts';
 
 /**
  * Compiles an Avro schema the way every part of phi-gate expects it: unions of null and one type
@@ -19,6 +19,22 @@ import type { RegistryClient } from './client.ts';
  */
 export function compileType(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' });
+}
+
+/**
+ * A registered writer schema as phi-gate uses it: the parsed JSON (it keeps the logical types a
+ * compiled Type forgets) and the compiled Type. `what` names it in the PHIGATE_ERR_BAD_SCHEMA error.
+ */
+export function writerOf(registered: RegisteredSchema, what: string): { schema: unknown; type: avro.Type } {
+  if (registered.schemaType.toUpperCase() !== 'AVRO') {
+    throw new PhiGateError('PHIGATE_ERR_BAD_SCHEMA', `${what} is ${registered.schemaType}, not Avro`);
+  }
+  try {
+    const schema: unknown = JSON.parse(registered.schema);
+    return { schema, type: compileType(schema) };
+  } catch (cause) {
+    throw new PhiGateError('PHIGATE_ERR_BAD_SCHEMA', `${what} is not a valid Avro schema`, { cause });
+  }
 }
 
 export class WriterTypes {
@@ -60,18 +76,8 @@ export class WriterTypes {
   }
 
   async #fetch(id: number): Promise<avro.Type> {
-    const { schema, schemaType } = await this.#client.getSchema(id);
-    if (schemaType.toUpperCase() !== 'AVRO') {
-      throw new PhiGateError('PHIGATE_ERR_BAD_SCHEMA', `schema id ${id} is ${schemaType}, not Avro`);
-    }
-    let type: avro.Type;
-    try {
-      type = compileType(JSON.parse(schema));
-    } catch (cause) {
-      throw new PhiGateError('PHIGATE_ERR_BAD_SCHEMA', `schema id ${id} is not a valid Avro schema`, {
-        cause,
-      });
-    }
+    const { schema, type } = writerOf(await this.#client.getSchema(id), `schema id ${id}`);
+    this.#schemas.set(id, schema);
     this.#types.set(id, type);
     this.#onSize(this.#types.size);
     return type;

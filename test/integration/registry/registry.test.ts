@@ -41,6 +41,18 @@ describe('registry client', () => {
     assert.equal((loaded[0] as { name?: string }).name, 'dev.phigate.example.SegmentEvent');
   });
 
+  test('the parsed writer schema is kept beside the Type: it carries the logical types plans need', async () => {
+    const subject = uniqueName('registry-schema');
+    topics.track(subject);
+    const text = await readFile(segment, 'utf8');
+    const id = await client.register(`${subject}-value`, text);
+    const types = new WriterTypes(client);
+    assert.equal(types.schema(id), undefined, 'nothing before load');
+    await types.load(id);
+    assert.deepEqual(types.schema(id), JSON.parse(text));
+    assert.match(JSON.stringify(types.schema(id)), /"logicalType":"timestamp-millis"/);
+  });
+
   test('an unknown id is PHIGATE_ERR_UNKNOWN_SCHEMA (DLQ), not a retry', async () => {
     const types = new WriterTypes(client);
     await assert.rejects(
