@@ -9,7 +9,7 @@ import type avro from 'avsc';
 import { isPhiGateError, type Problem } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { writerOf } from '../registry/schemas.ts';
+import { valueSubject, writerOf } from '../registry/schemas.ts';
 
 /** One writer schema to check against: where it came from, its compiled type and its JSON. */
 export interface WriterSchema {
@@ -108,7 +108,7 @@ export async function registrable(
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
   for (const d of policy.destinations) {
-    const subject = `${d.topic}-value`;
+    const subject = valueSubject(d.topic);
     for (const { schema, from } of derived.get(d.name) ?? []) {
       if (await client.isCompatible(subject, schema)) continue;
       problems.push({

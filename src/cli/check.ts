@@ -18,7 +18,7 @@ import { loadRegistryConfig } from '../config/index.ts';
 import { formatProblems, isPhiGateError, type Problem } from '../errors.ts';
 import { loadPolicy, type Policy } from '../policy/index.ts';
 import { RegistryClient } from '../registry/client.ts';
-import { compileType } from '../registry/schemas.ts';
+import { compileType, valueSubject } from '../registry/schemas.ts';
 import { parseCommandArgs } from './args.ts';
 import { compileAgainst, registeredWriters, registrable, type WriterSchema } from './check-schemas.ts';
 import type { CliIo, Command } from './io.ts';
@@ -52,7 +52,7 @@ async function schemaChecks(
   if (values.registry) {
     const { registry, inputTopic } = loadRegistryConfig(io.env);
     const client = new RegistryClient(registry);
-    const subject = values.subject ?? `${inputTopic}-value`;
+    const subject = values.subject ?? valueSubject(inputTopic);
     const { writers, problems } = await registeredWriters(client, subject);
     const compiled = compileAgainst(policy, writers);
     problems.push(...compiled.problems, ...(await registrable(client, policy, compiled.derived)));

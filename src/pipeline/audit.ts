@@ -13,7 +13,7 @@ import type { PhiGateError } from '../errors.ts';
 import { SCHEMAS_DIR } from '../paths.ts';
 import type { Decision, Destination } from '../policy/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { compileType } from '../registry/schemas.ts';
+import { compileType, valueSubject } from '../registry/schemas.ts';
 import { encodeFramed, frameHeader, HEADER_SIZE } from './wire.ts';
 
 export const AUDIT_FORMAT_VERSION = 1;
@@ -75,7 +75,7 @@ export class AuditEncoder {
   static async create(client: RegistryClient, topic: string): Promise<AuditEncoder> {
     const text = AuditEncoder.readSchema();
     const parsed = JSON.parse(text);
-    const id = await client.register(`${topic}-value`, JSON.stringify(parsed));
+    const id = await client.register(valueSubject(topic), JSON.stringify(parsed));
     return new AuditEncoder(parsed, id);
   }
 

@@ -11,7 +11,7 @@ import type avro from 'avsc';
 import { codecFor } from '../avro/codec.ts';
 import { isPhiGateError, type PhiGateError } from '../errors.ts';
 import type { Destination, Plan } from '../policy/index.ts';
-import type { DerivedSchemas } from '../registry/schemas.ts';
+import { type DerivedSchemas, valueSubject } from '../registry/schemas.ts';
 import { encodeFramed, frameHeader } from './wire.ts';
 
 export interface Route {
@@ -104,7 +104,7 @@ export class Routes {
     }
     let schemaId: number;
     try {
-      schemaId = await this.#derived.register(`${destination.topic}-value`, JSON.stringify(plan.schema));
+      schemaId = await this.#derived.register(valueSubject(destination.topic), JSON.stringify(plan.schema));
     } catch (err) {
       if (isPhiGateError(err) && err.disposition === 'fail_closed') return { ok: false, error: err };
       throw err;

@@ -21,6 +21,11 @@ export function compileType(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' });
 }
 
+/** The subject of a topic's record values (TopicNameStrategy): where every schema phi-gate writes or reads lives. */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
 /**
  * A registered writer schema as phi-gate uses it: the parsed JSON (it keeps the logical types a
  * compiled Type forgets) and the compiled Type. `what` names it in the PHIGATE_ERR_BAD_SCHEMA error.
