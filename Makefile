@@ -18,10 +18,11 @@ help:
 
 setup: deps stack-fetch
 
-# node_modules follows package-lock.json; `npm ci` only when the lock changed.
+# node_modules follows package-lock.json; reinstalled only when the lock changed. deps.sh also builds
+# (or takes from the cache) the native Kafka engine.
 deps: node_modules/.installed
-node_modules/.installed: package-lock.json package.json
-	npm ci --no-audit --no-fund --loglevel=error
+node_modules/.installed: package-lock.json package.json deploy/local/deps.sh
+	bash deploy/local/deps.sh
 	touch $@
 
 stack-fetch:

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs node_modules, including the native Kafka engine (librdkafka through
+# @confluentinc/kafka-javascript), and caches the native build.
+#
+# The client's own install step downloads a prebuilt binary, or else librdkafka's bundled source
+# dependencies (zlib, OpenSSL, zstd, curl) — hosts these machines may not reach. So:
+#   1. Debian's development packages provide those libraries (installed when missing and root);
+#   2. `npm ci --ignore-scripts` installs every package without running any install step;
+#   3. the client is built from source, linked against the system libraries (CKJS_LINKING=dynamic),
+#      with the headers of the Node that runs phi-gate (npm_config_nodedir) — without them node-gyp
+#      would build against another Node's ABI and the module would not load;
+#   4. the built module and its librdkafka shared objects are kept in $PHIGATE_CACHE, keyed by the
+#      client's version and the Node ABI, so a warm set-up copies them instead of compiling (~2 min).
+#
+# Runtime needs only the shared libraries (libssl3, libsasl2-2, libzstd1, liblz4-1, libcurl4, zlib1g).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/env.sh"
+cd "$repo"
+
+say() { printf 'deps: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+BUILD_PACKAGES=(build-essential python3 libssl-dev zlib1g-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
+
+system_packages() {
+  local missing=()
+  for p in "${BUILD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    die "the native Kafka engine needs: ${missing[*]} — run: sudo apt-get install ${missing[*]}"
+  fi
+  say "installing ${missing[*]} (Debian packages the native Kafka engine builds against)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+node_prefix=$(dirname "$(dirname "$(command -v node)")")
+[ -f "$node_prefix/include/node/node.h" ] ||
+  die "no Node headers under $node_prefix/include/node (the native engine is built against them); use the Node that deploy/local/node.sh provides"
+
+pkg=node_modules/@confluentinc/kafka-javascript
+native_version() { node -p "require('./package-lock.json').packages['$pkg'].version"; }
+
+system_packages
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+version=$(native_version)
+abi=$(node -p 'process.versions.modules')
+cache="$PHIGATE_CACHE/kafka-javascript-$version-node$abi-$(uname -m)"
+if [ -f "$cache/.complete" ]; then
+  say "native Kafka engine $version (Node ABI $abi) from the cache"
+  mkdir -p "$pkg/build/Release" "$pkg/build/deps"
+  cp -a "$cache/Release/." "$pkg/build/Release/"
+  cp -a "$cache/deps/." "$pkg/build/deps/"
+else
+  say "building the native Kafka engine $version from source for Node ABI $abi (about 2 minutes)"
+  started=$SECONDS
+  CKJS_LINKING=dynamic npm_config_build_from_source=true npm_config_nodedir="$node_prefix" \
+    npm rebuild --foreground-scripts @confluentinc/kafka-javascript >"$repo/.native-build.log" 2>&1 ||
+    { tail -40 "$repo/.native-build.log" >&2; die "native build failed (log: .native-build.log)"; }
+  rm -rf "$cache.tmp" && mkdir -p "$cache.tmp/Release" "$cache.tmp/deps"
+  cp -a "$pkg/build/Release/confluent-kafka-javascript.node" "$cache.tmp/Release/"
+  cp -a "$pkg"/build/deps/librdkafka*.so* "$cache.tmp/deps/"
+  touch "$cache.tmp/.complete"
+  rm -rf "$cache" && mv "$cache.tmp" "$cache"
+  say "built in $((SECONDS - started)) s; cached in $cache"
+fi
+node -e "require('@confluentinc/kafka-javascript')" ||
+  die "the native Kafka engine does not load; remove $cache and run again"
