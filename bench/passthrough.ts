@@ -7,11 +7,10 @@
  */
 import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { OutputCompression } from '../src/config/index.ts';
-import type { OutMessage } from '../src/pipeline/audit.ts';
-import { compressionType, registerCodecs } from '../src/pipeline/compression.ts';
-import { tuneKafkajs } from '../src/pipeline/kafkajs-tuning.ts';
-import type { TopicMessages } from '../src/pipeline/process.ts';
-import { MAX_REQUEST_BYTES, PRODUCER_OPTIONS, slices } from '../src/pipeline/transactions.ts';
+import { compressionType, registerCodecs } from '../src/kafka/kafkajs/compression.ts';
+import { MAX_REQUEST_BYTES, PRODUCER_OPTIONS, slices } from '../src/kafka/kafkajs/transactions.ts';
+import { tuneKafkajs } from '../src/kafka/kafkajs/tuning.ts';
+import type { OutMessage, TopicMessages } from '../src/pipeline/records.ts';
 
 const env = (name: string): string => {
   const v = process.env[name];

@@ -29,7 +29,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import YAML from 'yaml';
 import { ENV_VARS, OUTPUT_COMPRESSIONS, type OutputCompression } from '../src/config/schema.ts';
-import { registerCodecs } from '../src/pipeline/compression.ts';
+import { registerCodecs } from '../src/kafka/kafkajs/compression.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
 import { committed, endOffsets, fill, follow, type Latency, latency } from './lib/kafka.ts';

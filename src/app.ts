@@ -1,26 +1,26 @@
 /**
  * Wires the modules into the running service. Start order: metrics + health server → policy (an
- * invalid one fails start) → registry + audit schema → topics → transactional producers → consumer
- * → policy watch. `close()` undoes it in reverse, once, however often it is called.
+ * invalid one fails start) → registry + audit schema → Kafka (admin, topics) → the engine's
+ * consumer group and transactional producer → policy watch. `close()` undoes it in reverse, once,
+ * however often it is called.
+ *
+ * A fatal error while running (the catalogue's `fatal`: a fenced producer, an unrecoverable client
+ * error, a bug) makes the instance unhealthy and resolves `failed`; `phi-gate run` then closes the
+ * app and exits non-zero, with the batch in hand uncommitted.
  */
-import { Kafka, type KafkaConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Config, describeConfig } from './config/index.ts';
-import { PhiGateError } from './errors.ts';
+import type { PhiGateError } from './errors.ts';
+import { type KafkaEngine, openKafka } from './kafka/index.ts';
 import { createHealthServer, type HealthServer } from './observability/health.ts';
-import { instrumentConsumer, instrumentProducer } from './observability/kafka.ts';
-import { createLogger, kafkajsLogCreator, kafkajsLogLevel } from './observability/logger.ts';
+import { createLogger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { AuditEncoder } from './pipeline/audit.ts';
-import { compressionType, registerCodecs } from './pipeline/compression.ts';
 import { Decoder } from './pipeline/decode.ts';
-import { tuneKafkajs } from './pipeline/kafkajs-tuning.ts';
 import { PolicySource } from './pipeline/policy-source.ts';
 import { Routes } from './pipeline/routes.ts';
-import { Runner } from './pipeline/runner.ts';
-import { AUDIT_TOPIC_CONFIG, checkAuditTopic, ensureTopics } from './pipeline/topics.ts';
-import { PartitionTransactions } from './pipeline/transactions.ts';
+import { BatchStep } from './pipeline/step.ts';
 import { RegistryClient } from './registry/client.ts';
 import { DerivedSchemas, WriterTypes } from './registry/schemas.ts';
 
@@ -37,6 +37,8 @@ export interface App {
   /** The bound HTTP port (useful with PHIGATE_METRICS_PORT=0). */
   readonly httpPort: number;
   readonly policy: PolicySource | undefined;
+  /** Resolves with the error that ended the instance while it ran (never rejects). */
+  readonly failed: Promise<PhiGateError>;
   start(): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -48,7 +50,11 @@ export function createApp(config: Config, options: AppOptions): App {
   const metrics = createMetrics(registry);
   const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
   let policy: PolicySource | undefined;
-  let runner: Runner | undefined;
+  let engine: KafkaEngine | undefined;
+  let fail: (err: PhiGateError) => void = () => undefined;
+  const failed = new Promise<PhiGateError>((resolve) => {
+    fail = resolve;
+  });
   let registryClient: RegistryClient | undefined;
   let live = true;
   let closing: Promise<void> | undefined;
@@ -64,7 +70,7 @@ export function createApp(config: Config, options: AppOptions): App {
   });
 
   async function ready(): Promise<boolean> {
-    if (!runner?.joined || !registryClient) return setReady(false);
+    if (!engine?.joined || !registryClient) return setReady(false);
     // the registry is pinged at most every 5 s, so a scraping probe does not load it
     if (Date.now() - lastPing.at > 5_000) lastPing = { at: Date.now(), ok: await registryClient.ping() };
     return setReady(lastPing.ok);
@@ -101,49 +107,29 @@ export function createApp(config: Config, options: AppOptions): App {
     const source = policy;
     closers.push({ name: 'policy', close: () => source.close() });
 
-    registerCodecs(); // input batches in any Kafka codec
-    tuneKafkajs();
-    const kafka = new Kafka(kafkaConfig(config, logger));
-    const admin = kafka.admin();
-    await admin.connect();
-    closers.push({ name: 'admin', close: () => admin.disconnect() });
-
     const audit = await AuditEncoder.create(client, config.topics.audit);
-    const { topics } = config;
-    const partitions = await ensureTopics(
-      admin,
-      [
-        { topic: topics.audit, config: AUDIT_TOPIC_CONFIG },
-        { topic: topics.dlq },
-        ...source.current.destinations.map((d) => ({ topic: d.topic })),
-      ],
-      { create: topics.create, partitions: topics.partitions, replicationFactor: topics.replicationFactor },
-    );
-    await checkAuditTopic(admin, topics.audit);
-    const knownInput = await admin.listTopics();
-    if (!knownInput.includes(topics.input)) {
-      throw new PhiGateError('PHIGATE_ERR_CONFIG', `input topic ${topics.input} does not exist`);
-    }
-
-    const transactions = new PartitionTransactions({
-      kafka,
-      transactionalIdPrefix: config.transactionalIdPrefix,
-      groupId: config.groupId,
+    const kafka = await openKafka(config, {
+      logger,
       metrics,
-      compression: compressionType(config.compression),
-      instrument: (producer, client) => instrumentProducer(producer, metrics, client),
+      hooks: {
+        onFatal: (err) => {
+          live = false;
+          setReady(false);
+          logger.fatal({ err, code: err.code }, `phi-gate must stop: ${err.code}: ${err.message}`);
+          fail(err);
+        },
+      },
     });
-    closers.push({ name: 'producers', close: () => transactions.close() });
+    closers.push({ name: 'kafka admin', close: () => kafka.close() });
+    const { topics } = config;
+    const partitions = await kafka.prepareTopics({
+      audit: topics.audit,
+      dlq: topics.dlq,
+      destinations: source.current.destinations.map((d) => d.topic),
+    });
 
-    runner = new Runner({
-      kafka,
-      admin,
-      inputTopic: topics.input,
-      groupId: config.groupId,
-      batch: config.batch,
-      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-      retry: config.retry,
-      context: {
+    const step = new BatchStep(
+      {
         decoder: new Decoder(types),
         routes,
         audit,
@@ -153,18 +139,19 @@ export function createApp(config: Config, options: AppOptions): App {
         partitionsOf: (topic) => partitions.get(topic),
         now: Date.now,
       },
-      policy: source,
-      transactions,
-      metrics,
-      logger,
-      instrument: (consumer) => instrumentConsumer(consumer, metrics, 'consumer'),
-    });
-    const consumer = runner;
-    closers.push({ name: 'consumer', close: () => consumer.close() });
-    await consumer.start();
+      source,
+    );
+    engine = kafka.engine;
+    const running = engine;
+    closers.push({ name: 'engine', close: () => running.close() });
+    await running.start((batches) => step.run(batches));
     source.start();
     logger.info(
-      { policy: source.current.version, destinations: source.current.destinations.map((d) => d.name) },
+      {
+        engine: running.name,
+        policy: source.current.version,
+        destinations: source.current.destinations.map((d) => d.name),
+      },
       'phi-gate started',
     );
   }
@@ -196,23 +183,9 @@ export function createApp(config: Config, options: AppOptions): App {
     get policy() {
       return policy;
     },
+    failed,
     start,
     ready,
     close,
-  };
-}
-
-function kafkaConfig(config: Config, logger: Logger): KafkaConfig {
-  const { kafka } = config;
-  return {
-    clientId: kafka.clientId,
-    brokers: [...kafka.brokers],
-    ssl: kafka.ssl === false ? false : { ...kafka.ssl },
-    ...(kafka.sasl ? { sasl: { ...kafka.sasl } as KafkaConfig['sasl'] } : {}),
-    connectionTimeout: kafka.connectionTimeoutMs,
-    requestTimeout: kafka.requestTimeoutMs,
-    logLevel: kafkajsLogLevel(config.logLevel),
-    logCreator: kafkajsLogCreator(logger),
-    retry: { initialRetryTime: 300, retries: 8 },
   };
 }

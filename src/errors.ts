@@ -5,13 +5,16 @@
  * - `dlq`          the input record cannot be processed by anyone; its raw bytes go to the DLQ.
  * - `fail_closed`  this destination receives nothing for the record; other destinations go on.
  * - `pause`        a dependency (broker, registry) is unavailable: pause, back off, retry the batch.
- * - `fatal`        the process cannot run (bad configuration, bad policy at start): exit non-zero.
+ * - `abandon`      the batch is given up uncommitted: its partition has a new owner, which reads it again.
+ * - `fatal`        the instance cannot go on (bad configuration at start, a fenced producer, a bug):
+ *                  it stops without committing the batch in hand and exits non-zero, so that
+ *                  Kubernetes restarts it and the batch is processed again from the committed offset.
  * - `reject`       a request (CLI input, hot reload) is refused; the running state is unchanged.
  *
  * Messages never embed a payload value: they name paths, ids and codes only.
  */
 
-export type Disposition = 'dlq' | 'fail_closed' | 'pause' | 'fatal' | 'reject';
+export type Disposition = 'dlq' | 'fail_closed' | 'pause' | 'abandon' | 'fatal' | 'reject';
 
 interface CatalogueEntry {
   readonly retryable: boolean;
@@ -102,6 +105,26 @@ export const ERRORS = {
     retryable: false,
     disposition: 'fatal',
     summary: 'producer fenced by a newer instance of the same transactional id',
+  },
+  PHIGATE_ERR_PARTITION_MOVED: {
+    retryable: false,
+    disposition: 'abandon',
+    summary: 'the input partition has a new owner; its batch is left to that owner',
+  },
+  PHIGATE_ERR_KAFKA_FATAL: {
+    retryable: false,
+    disposition: 'fatal',
+    summary: 'the Kafka client reported an unrecoverable error',
+  },
+  PHIGATE_ERR_BAD_BATCH: {
+    retryable: false,
+    disposition: 'dlq',
+    summary: 'an input record batch cannot be read (corrupt, or inflates beyond the limit)',
+  },
+  PHIGATE_ERR_INTERNAL: {
+    retryable: false,
+    disposition: 'fatal',
+    summary: 'unexpected error (a bug): the instance stops without committing the batch',
   },
   // lifecycle and CLI
   PHIGATE_ERR_CLOSED: { retryable: false, disposition: 'reject', summary: 'component is closed' },

@@ -1,7 +1,9 @@
 /**
  * `phi-gate run`: the service. Configuration comes from environment variables, validated at start
  * with every problem listed at once. SIGTERM / SIGINT: stop fetching, finish and commit the in-flight
- * batch, leave the group, exit 0; a second signal, or the shutdown timeout, forces exit 1.
+ * batch, leave the group, exit 0; a second signal, or the shutdown timeout, forces exit 1. A fatal
+ * error while running (src/errors.ts: a fenced producer, an unrecoverable client error, a bug)
+ * closes the app without committing the batch in hand and exits 1, so that Kubernetes restarts it.
  */
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config/index.ts';
@@ -47,6 +49,12 @@ export const run: Command = async (argv, io) => {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    app.failed.then(async () => {
+      const timer = setTimeout(() => process.exit(EXIT.failure), config.shutdownTimeoutMs);
+      timer.unref();
+      await app.close();
+      resolve(EXIT.failure);
+    });
   });
 
   try {

@@ -138,7 +138,19 @@ const topicsDistinct: Rule = (input, problems) => {
   });
 };
 
+/** kafkajs's snappy and lz4 codecs are JavaScript and read-only (src/kafka/kafkajs/compression.ts). */
+const compressionOfEngine: Rule = (input, problems) => {
+  const codec = input.get('PHIGATE_COMPRESSION');
+  if (input.get('PHIGATE_KAFKA_ENGINE') === 'kafkajs' && (codec === 'snappy' || codec === 'lz4')) {
+    problems.push({
+      path: 'PHIGATE_COMPRESSION',
+      message: `${codec} is written only by the librdkafka engine; with PHIGATE_KAFKA_ENGINE=kafkajs use none, gzip or zstd`,
+    });
+  }
+};
+
 export const RULES: readonly Rule[] = [
+  compressionOfEngine,
   sslOptionsNeedSsl,
   clientCertNeedsKey,
   saslComplete,

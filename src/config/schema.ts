@@ -10,8 +10,11 @@ const MAX_INT32 = 2_147_483_647;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
-/** Codecs for what phi-gate writes: the native ones only (src/pipeline/compression.ts says why). */
-export const OUTPUT_COMPRESSIONS = ['none', 'gzip', 'zstd'] as const;
+/** Codecs for what phi-gate writes (the kafkajs engine: none, gzip and zstd; src/kafka/kafkajs/compression.ts). */
+export const OUTPUT_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+/** The Kafka clients phi-gate runs on (src/kafka/engine.ts). */
+export const KAFKA_ENGINES = ['librdkafka', 'kafkajs'] as const;
+export type KafkaEngineName = (typeof KAFKA_ENGINES)[number];
 export type OutputCompression = (typeof OUTPUT_COMPRESSIONS)[number];
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -159,10 +162,20 @@ export const ENV_VARS = {
     doc: 'create missing output, audit and DLQ topics at start',
   },
   PHIGATE_GROUP_ID: { kind: 'string', default: 'phi-gate', doc: 'consumer group id' },
+  PHIGATE_KAFKA_ENGINE: {
+    kind: 'enum',
+    values: KAFKA_ENGINES,
+    default: 'librdkafka',
+    doc: 'Kafka client: librdkafka (native, KIP-447 exactly once) or kafkajs (pure JavaScript)',
+  },
   PHIGATE_TRANSACTIONAL_ID_PREFIX: {
     kind: 'string',
     default: 'phi-gate',
-    doc: 'prefix of the per-input-partition transactional ids; unique per deployment',
+    doc: 'prefix of the transactional ids (librdkafka: <prefix>-<instance id>; kafkajs: <prefix>-<topic>-<partition>); unique per deployment',
+  },
+  PHIGATE_INSTANCE_ID: {
+    kind: 'string',
+    doc: "this instance's name in its transactional id (librdkafka engine); unique among running instances, stable across restarts of one pod; default: the host name (the pod name)",
   },
   PHIGATE_POLICY_FILE: { kind: 'path', required: true, doc: 'the policy YAML file' },
   PHIGATE_POLICY_POLL_MS: {
@@ -212,7 +225,7 @@ export const ENV_VARS = {
     default: 4,
     min: 1,
     max: 1000,
-    doc: 'input partitions processed concurrently by one instance (set it to at least the partitions per instance)',
+    doc: 'kafkajs engine: input partitions processed concurrently by one instance (at least the partitions per instance); the librdkafka engine batches across partitions',
   },
   PHIGATE_SHUTDOWN_TIMEOUT_MS: {
     kind: 'integer',
@@ -299,7 +312,10 @@ export interface Config {
     readonly create: boolean;
   };
   readonly groupId: string;
+  readonly engine: KafkaEngineName;
   readonly transactionalIdPrefix: string;
+  /** Absent: the host name. */
+  readonly instanceId?: string;
   readonly policy: { readonly file: string; readonly pollMs: number };
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: LogLevel;

@@ -14,22 +14,10 @@ import { SCHEMAS_DIR } from '../paths.ts';
 import type { Decision, Destination } from '../policy/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { compileType, valueSubject } from '../registry/schemas.ts';
+import type { OutMessage, Source } from './records.ts';
 import { encodeFramed, frameHeader, HEADER_SIZE } from './wire.ts';
 
 export const AUDIT_FORMAT_VERSION = 1;
-
-export interface Source {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-}
-
-export interface OutMessage {
-  key: Buffer | string | null;
-  value: Buffer | null;
-  partition?: number;
-  headers?: Record<string, Buffer | string>;
-}
 
 /**
  * An Avro record is the concatenation of its fields' encodings, so an entry is written as three

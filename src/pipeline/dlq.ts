@@ -4,7 +4,7 @@
  * input topic. The reason is a catalogue message — it never quotes the record.
  */
 import type { PhiGateError } from '../errors.ts';
-import type { OutMessage, Source } from './audit.ts';
+import type { OutMessage, RecordHeaders, Source } from './records.ts';
 
 export const DLQ_HEADERS = {
   code: 'phigate.error.code',
@@ -17,7 +17,7 @@ export const DLQ_HEADERS = {
 export function deadLetter(
   key: Buffer | null,
   value: Buffer | null,
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+  headers: RecordHeaders | undefined,
   error: PhiGateError,
   source: Source,
 ): OutMessage {

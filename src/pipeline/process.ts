@@ -7,23 +7,20 @@
  * headers, encode with the derived schema, and write one audit entry. A destination whose plan fails
  * for a record gets nothing for it (fail closed); the other destinations are unaffected.
  */
-import type { IHeaders } from 'kafkajs';
 import type { ErrorCode, PhiGateError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Decision, Destination, Policy } from '../policy/index.ts';
-import type { AuditEncoder, OutMessage, Source } from './audit.ts';
+import type { AuditEncoder } from './audit.ts';
 import type { Decoder } from './decode.ts';
 import { deadLetter } from './dlq.ts';
+import {
+  type InputRecord,
+  MAX_RECORD_BYTES,
+  type OutMessage,
+  type Source,
+  type TopicMessages,
+} from './records.ts';
 import type { Route, Routes } from './routes.ts';
-import { MAX_RECORD_BYTES } from './transactions.ts';
-
-export interface InputRecord {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers?: IHeaders;
-  readonly offset: string;
-  readonly timestamp: string;
-}
 
 export interface BatchContext {
   readonly decoder: Decoder;
@@ -35,11 +32,6 @@ export interface BatchContext {
   /** Partition count of a topic phi-gate writes, for records whose key a destination drops. */
   readonly partitionsOf: (topic: string) => number | undefined;
   readonly now: () => number;
-}
-
-export interface TopicMessages {
-  readonly topic: string;
-  readonly messages: OutMessage[];
 }
 
 export interface BatchOutput {

@@ -71,6 +71,8 @@ export class Service {
       PHIGATE_RETRY_INITIAL_MS: '200',
       PHIGATE_RETRY_MAX_MS: '2000',
       PHIGATE_LOG_LEVEL: 'info',
+      // several instances run on this one host: each needs its own transactional id
+      PHIGATE_INSTANCE_ID: `${options.groupId}-${port}`,
       ...options.env,
     };
     const child = spawn(process.execPath, [MAIN, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

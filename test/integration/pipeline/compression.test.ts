@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import kafkajs from 'kafkajs';
 import { kafkaToolArgs } from '../../../deploy/local/kafka-tools.ts';
-import { registerCodecs } from '../../../src/pipeline/compression.ts';
+import { registerCodecs } from '../../../src/kafka/kafkajs/compression.ts';
 import { consumeAll } from '../../helpers/consume.ts';
 import {
   containsCanary,

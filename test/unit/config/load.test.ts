@@ -31,6 +31,7 @@ describe('loadConfig', () => {
         create: true,
       },
       groupId: 'phi-gate',
+      engine: 'librdkafka',
       transactionalIdPrefix: 'phi-gate',
       policy: { file: files.policy, pollMs: 5000 },
       http: { host: '0.0.0.0', port: 9464 },
@@ -333,6 +334,23 @@ describe('loadConfig', () => {
       problemFor(problems, 'PHIGATE_RETRY_INITIAL_MS'),
       'must not exceed PHIGATE_RETRY_MAX_MS (5000 > 1000)',
     );
+  });
+
+  test('engine: librdkafka by default; kafkajs writes only none, gzip or zstd', () => {
+    assert.equal(loadConfig(minimalEnv(files)).engine, 'librdkafka');
+    for (const codec of ['snappy', 'lz4'])
+      assert.equal(loadConfig({ ...minimalEnv(files), PHIGATE_COMPRESSION: codec }).compression, codec);
+    const problems = problemsOf({
+      ...minimalEnv(files),
+      PHIGATE_KAFKA_ENGINE: 'kafkajs',
+      PHIGATE_COMPRESSION: 'lz4',
+    });
+    assert.match(problemFor(problems, 'PHIGATE_COMPRESSION'), /only by the librdkafka engine/);
+    assert.match(
+      problemFor(problemsOf({ ...minimalEnv(files), PHIGATE_KAFKA_ENGINE: 'java' }), 'PHIGATE_KAFKA_ENGINE'),
+      /librdkafka/,
+    );
+    assert.equal(loadConfig({ ...minimalEnv(files), PHIGATE_INSTANCE_ID: 'pod-7' }).instanceId, 'pod-7');
   });
 
   test('unknown PHIGATE_* variables are problems, with the closest known name when there is one', () => {

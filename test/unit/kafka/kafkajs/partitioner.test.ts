@@ -3,7 +3,11 @@ import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type PartitionerArgs, Partitioners, type PartitionMetadata } from 'kafkajs';
-import { JavaCompatiblePartitioner, murmur2, partitionForKey } from '../../../src/pipeline/partitioner.ts';
+import {
+  JavaCompatiblePartitioner,
+  murmur2,
+  partitionForKey,
+} from '../../../../src/kafka/kafkajs/partitioner.ts';
 
 // kafkajs's own Long-based murmur2: an independent implementation to compare against
 const kafkajsMurmur2 = createRequire(import.meta.url)(

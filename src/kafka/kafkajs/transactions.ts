@@ -1,5 +1,6 @@
 /**
- * Step 5: exactly once. A batch's outputs and its input offset commit in ONE Kafka transaction.
+ * The kafkajs engine's exactly once: a batch's outputs and its input offset commit in ONE Kafka
+ * transaction.
  *
  * kafkajs sends no consumer-group metadata with its offset commits (no KIP-447), so zombie fencing
  * uses the older scheme: one transactional id per input partition, `<prefix>-<topic>-<partition>`.
@@ -11,10 +12,10 @@
  * transactional state after an error is not worth trusting.
  */
 import type { Kafka, Producer } from 'kafkajs';
-import { PhiGateError } from '../errors.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import { PhiGateError } from '../../errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { MAX_RECORD_BYTES, type TopicMessages } from '../../pipeline/records.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
-import type { TopicMessages } from './process.ts';
 
 export interface TransactionOptions {
   readonly kafka: Kafka;
@@ -32,9 +33,7 @@ export interface TransactionOptions {
  * splits by size, while brokers refuse batches over `message.max.bytes` (1 MiB by default). A
  * transaction's records are therefore sent in slices of at most this many bytes, in order.
  */
-export const MAX_REQUEST_BYTES = 512 * 1024;
-/** A single record above this cannot be sent at all; the pipeline fails it closed instead of stalling. */
-export const MAX_RECORD_BYTES = MAX_REQUEST_BYTES - 1024;
+export const MAX_REQUEST_BYTES = MAX_RECORD_BYTES + 1024;
 
 /**
  * Retries of the transactional producers' own requests. A transaction that begins while the
@@ -98,7 +97,7 @@ export class PartitionTransactions {
   async commit(
     topic: string,
     partition: number,
-    outputs: TopicMessages[],
+    outputs: readonly TopicMessages[],
     nextOffset: string,
   ): Promise<void> {
     const producer = await this.producer(topic, partition);
@@ -194,19 +193,22 @@ export function recordSize(m: TopicMessages['messages'][number]): number {
   return size;
 }
 
-/** Maps kafkajs errors onto the catalogue: fenced producers are fatal for that partition; the rest retry. */
-export function classify(err: unknown): PhiGateError {
+/**
+ * Maps kafkajs errors onto the catalogue: a fenced per-partition producer means the partition moved
+ * (abandon the chunk); any other kafkajs error is a broker or transaction failure (pause and retry).
+ * Anything else — a TypeError, a bug — is returned as it is, and the retry loop treats it as fatal.
+ */
+export function classify(err: unknown): unknown {
   if (err instanceof PhiGateError) return err;
   const type = (err as { type?: string }).type;
-  const name = (err as { name?: string }).name ?? 'Error';
+  const name = (err as { name?: string }).name ?? '';
+  if (!name.startsWith('KafkaJS')) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (type !== undefined && FENCED.has(type)) {
     return new PhiGateError(
-      'PHIGATE_ERR_FENCED',
+      'PHIGATE_ERR_PARTITION_MOVED',
       `producer fenced (${type}): another member owns this partition now`,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
   }
   return new PhiGateError(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { recordSize, slices } from '../../../src/pipeline/transactions.ts';
+import { recordSize, slices } from '../../../../src/kafka/kafkajs/transactions.ts';
 
 const msg = (n: number, tag: string) => ({ key: tag, value: Buffer.alloc(n) });
 

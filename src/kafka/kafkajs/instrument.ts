@@ -9,7 +9,7 @@
  */
 import type { Admin, Consumer, Producer, RemoveInstrumentationEventListener, RequestEvent } from 'kafkajs';
 import type { Counter } from 'prom-client';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../../observability/metrics.ts';
 
 /** Kafka protocol API names are PascalCase words: Produce, JoinGroup, AddOffsetsToTxn, ... */
 const API_NAME = /^[A-Za-z]{1,64}$/;

@@ -1,46 +1,46 @@
 /**
- * The consume loop: the consumer group on the input topic, and for each fetched batch of a partition
+ * The kafkajs engine's consume loop: the consumer group on the input topic, and for each fetched
+ * batch of a partition
  *
  *   (first batch after an assignment: fence the previous owner, skip what it already committed)
- *   split into chunks of at most `maxRecords` → processBatch → one transaction per chunk → next chunk
+ *   split into chunks of at most `maxRecords` → the batch step → one transaction per chunk
  *
- * A chunk that cannot complete because a dependency is down (registry, broker, transaction) is
- * retried with exponential backoff while the member keeps heart-beating: the partition pauses, nothing
- * is skipped, nothing goes to the DLQ for it. A fenced producer means the partition has a new owner:
- * the chunk is abandoned uncommitted and the new owner processes it.
+ * Failures are decided by the catalogue (../retry.ts): a dependency that is down pauses the
+ * partition and retries with back-off while the member keeps heart-beating; a fenced producer means
+ * the partition has a new owner and the chunk is abandoned uncommitted; anything else is fatal.
  *
  * Offsets are committed only inside transactions (autoCommit off): the committed offset of the group
  * is always the end of a committed transaction.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { isPhiGateError, type PhiGateError } from '../errors.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { PolicySource } from './policy-source.ts';
-import type { BatchContext, InputRecord } from './process.ts';
-import { processBatch } from './process.ts';
+import { PhiGateError } from '../../errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { InputRecord } from '../../pipeline/records.ts';
+import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
+import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
+import { instrumentConsumer } from './instrument.ts';
 import { classify, type PartitionTransactions } from './transactions.ts';
 
-export interface RunnerOptions {
+export interface KafkajsEngineOptions {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly inputTopic: string;
   readonly groupId: string;
   readonly batch: { readonly maxRecords: number; readonly maxMs: number };
   readonly partitionsConsumedConcurrently: number;
-  readonly retry: { readonly initialMs: number; readonly maxMs: number };
-  readonly context: BatchContext;
-  readonly policy: PolicySource;
+  readonly retry: Backoff;
   readonly transactions: PartitionTransactions;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly instrument?: (consumer: Consumer) => void;
+  readonly hooks: EngineHooks;
 }
 
 type Control = Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>;
 
-export class Runner {
-  readonly #o: RunnerOptions;
+export class KafkajsEngine implements KafkaEngine {
+  readonly name: EngineName = 'kafkajs';
+  readonly #o: KafkajsEngineOptions;
   readonly #consumer: Consumer;
   /** Partitions assigned since the last join whose committed offset has not been re-read yet. */
   readonly #unverified = new Set<number>();
@@ -52,8 +52,11 @@ export class Runner {
   #assigned: readonly number[] = [];
   #joined = false;
   #started = false;
+  /** Set by a fatal error: nothing more is processed or committed. */
+  #failed = false;
+  #step: Step | undefined;
 
-  constructor(options: RunnerOptions) {
+  constructor(options: KafkajsEngineOptions) {
     this.#o = options;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
@@ -64,24 +67,29 @@ export class Runner {
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
     });
-    options.instrument?.(this.#consumer);
+    instrumentConsumer(this.#consumer, options.metrics, 'consumer');
     const { GROUP_JOIN, CRASH, STOP } = this.#consumer.events;
     this.#consumer.on(GROUP_JOIN, (event) => this.#onJoin(event.payload.memberAssignment));
     this.#consumer.on(CRASH, (event) => {
       this.#joined = false;
-      this.#o.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+      const { error, restart } = event.payload;
+      this.#o.logger.error({ err: error, restart }, 'consumer crashed');
+      if (!restart)
+        this.#fatal(
+          new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', `consumer crashed: ${error.name}`, { cause: error }),
+        );
     });
     this.#consumer.on(STOP, () => {
       this.#joined = false;
     });
   }
 
-  /** True once the member has joined the group and holds an assignment (possibly empty). */
   get joined(): boolean {
-    return this.#joined;
+    return this.#joined && !this.#failed;
   }
 
-  async start(): Promise<void> {
+  async start(step: Step): Promise<void> {
+    this.#step = step;
     this.#started = true;
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [this.#o.inputTopic], fromBeginning: true });
@@ -93,13 +101,19 @@ export class Runner {
     });
   }
 
-  /** Stops fetching, lets the in-flight chunk finish and commit, leaves the group. Idempotent. */
   async close(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
     await this.#consumer.stop();
     await this.#consumer.disconnect();
     this.#joined = false;
+    await this.#o.transactions.close();
+  }
+
+  #fatal(error: PhiGateError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#o.hooks.onFatal(error);
   }
 
   #onJoin(assignment: Record<string, number[]>): void {
@@ -120,10 +134,10 @@ export class Runner {
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat } = payload;
     const { topic, partition } = batch;
     let messages: KafkaMessage[] = batch.messages;
-    if (messages.length === 0) return;
+    if (messages.length === 0 || this.#failed) return;
 
     if (this.#unverified.has(partition)) {
       const committed = await this.#withRetry(payload, () => this.#fenceAndReadCommitted(topic, partition));
@@ -148,7 +162,7 @@ export class Runner {
 
     const max = this.#o.batch.maxRecords;
     for (let i = 0; i < messages.length; i += max) {
-      if (!isRunning() || isStale()) return;
+      if (!this.#live(payload)) return;
       const chunk = messages.slice(i, i + max);
       const done = await this.#withRetry(payload, () => this.#commitChunk(topic, partition, chunk));
       if (done === undefined) return;
@@ -176,84 +190,68 @@ export class Runner {
   }
 
   async #commitChunk(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<true> {
-    const { context, policy, metrics } = this.#o;
-    const started = process.hrtime.bigint();
-    const current = policy.current; // captured once: a reload takes effect at the next chunk
-    const records = chunk as readonly InputRecord[];
-    const output = await processBatch(context, current, { topic, partition }, records);
-    const policyEntries = policy.claimAudit();
-    if (policyEntries.length > 0) {
-      const now = context.now();
-      output.topicMessages.push({
-        topic: context.auditTopic,
-        messages: policyEntries.map((d) => context.audit.policy(d, now)),
-      });
-    }
+    const step = this.#step as Step;
+    const records: readonly InputRecord[] = chunk;
+    const result = await step([{ topic, partition, records }]);
     const last = chunk[chunk.length - 1] as KafkaMessage;
     try {
       await this.#o.transactions.commit(
         topic,
         partition,
-        output.topicMessages,
+        result.outputs,
         (BigInt(last.offset) + 1n).toString(),
       );
     } catch (err) {
-      policy.auditAbandoned(policyEntries);
+      result.abandoned();
       throw err;
     }
-    policy.auditWritten(policyEntries);
-
-    const now = Date.now();
-    metrics.eventsConsumed.inc({ topic }, chunk.length);
-    metrics.batchSize.observe(chunk.length);
-    metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    for (const m of chunk) metrics.endToEndLatency.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
+    result.committed();
     return true;
   }
 
+  #live({ isRunning, isStale }: Control): boolean {
+    return !this.#failed && isRunning() && !isStale();
+  }
+
   /**
-   * Runs `step` until it succeeds; between attempts backs off exponentially while heart-beating.
-   * Resolves undefined when the step must be abandoned: fenced, stopping, or the partition was revoked.
+   * Runs `step` until it succeeds, as the catalogue decides; resolves undefined when the work must be
+   * given up: abandoned (the partition moved), fatal (reported), stopping, or revoked.
    */
   async #withRetry<T>(control: Control, step: () => Promise<T>): Promise<T | undefined> {
-    const { retry, metrics, logger } = this.#o;
-    let delay = retry.initialMs;
-    for (let attempt = 1; ; attempt++) {
+    const { logger, metrics } = this.#o;
+    const delays = new Delays(this.#o.retry);
+    for (;;) {
       try {
         return await step();
       } catch (raw) {
-        const err: PhiGateError = isPhiGateError(raw) ? raw : classify(raw);
-        if (err.code === 'PHIGATE_ERR_FENCED') {
-          logger.warn(
-            { code: err.code },
-            'producer fenced: the partition has a new owner; abandoning the batch',
-          );
+        const decision = decide(raw, classify);
+        if (decision.action === 'abandon') {
+          logger.warn({ code: decision.error.code }, 'the partition has a new owner; abandoning the batch');
           return undefined;
         }
-        const reason = err.code === 'PHIGATE_ERR_REGISTRY_UNAVAILABLE' ? 'registry' : 'broker';
-        metrics.pauses.inc({ reason });
-        logger.warn(
-          { code: err.code, attempt, retryInMs: delay, reason: err.message },
-          'batch paused; will retry',
-        );
+        if (decision.action === 'fatal') {
+          this.#fatal(decision.error);
+          return undefined;
+        }
+        const delay = delays.next();
+        reportPause(logger, metrics, decision.error, delays.attempt, delay);
         if (!(await this.#sleep(delay, control))) return undefined;
-        delay = Math.min(delay * 2, retry.maxMs);
       }
     }
   }
 
   /** Sleeps `ms` in short slices, heart-beating; false when the batch must be given up. */
-  async #sleep(ms: number, { heartbeat, isRunning, isStale }: Control): Promise<boolean> {
+  async #sleep(ms: number, control: Control): Promise<boolean> {
     const until = Date.now() + ms;
     while (Date.now() < until) {
-      if (!isRunning() || isStale()) return false;
+      if (!this.#live(control)) return false;
       await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
       try {
-        await heartbeat();
+        await control.heartbeat();
       } catch {
         return false;
       }
     }
-    return isRunning() && !isStale();
+    return this.#live(control);
   }
 }

@@ -8,8 +8,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { instrumentAdmin, instrumentConsumer, instrumentProducer } from '../../../src/observability/kafka.ts';
-import { createMetrics, type Metrics } from '../../../src/observability/metrics.ts';
+import {
+  instrumentAdmin,
+  instrumentConsumer,
+  instrumentProducer,
+} from '../../../../src/kafka/kafkajs/instrument.ts';
+import { createMetrics, type Metrics } from '../../../../src/observability/metrics.ts';
 
 const kafka = new Kafka({ clientId: 'unit', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
 

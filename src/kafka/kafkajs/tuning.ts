@@ -10,17 +10,15 @@
  *    that moves is found again at most that long after; requests sent to the old one meanwhile fail
  *    as NOT_COORDINATOR and are retried by kafkajs, as they would be anyway.
  *
- * 2. Two allocation costs of the protocol encoder. kafkajs encodes every record into its own growing
- *    buffer and then into the request's:
+ * 2. `writeUVarInt` built a JavaScript array and a Buffer from it for every varint (several per
+ *    record). The replacement writes the bytes in place; it produces byte-identical requests
+ *    (test/unit/kafka/kafkajs/tuning.test.ts checks random write sequences against kafkajs's own
+ *    method). It makes room with kafkajs's own `ensureAvailable` and writes every byte it claims.
  *
- * - `ensureAvailable` grew buffers with `Buffer.alloc`, zero-filling memory that is overwritten at
- *   once (the old bytes are copied in, new bytes are written before `offset` passes them);
- * - `writeUVarInt` built a JavaScript array and a Buffer from it for every varint (several per record).
- *
- *    Profiled, these were ~8% of phi-gate's CPU. The replacements produce byte-identical requests
- *    (test/unit/pipeline/kafkajs-tuning.test.ts checks random write sequences against kafkajs's own
- *    methods, with the unsafe memory poisoned): an encoder only ever exposes `buf[0, offset)`, and
- *    every byte below `offset` has been written.
+ * Removed: an earlier `ensureAvailable` that grew buffers with `Buffer.allocUnsafe`. Any encoder
+ * path that skipped a byte would then have sent uninitialised heap memory — which can hold PHI —
+ * to the broker; proving that no path of kafkajs's protocol encoders ever skips one is not worth
+ * its share of the ~8 % of CPU the two encoder patches saved together. kafkajs's zero-filling growth is used again.
  */
 import { createRequire } from 'node:module';
 
@@ -33,7 +31,6 @@ interface EncoderInstance {
 
 interface EncoderClass {
   prototype: EncoderInstance;
-  nextPowerOfTwo(value: number): number;
 }
 
 interface CoordinatorQuery {
@@ -84,19 +81,8 @@ export function reuseCoordinatorLookups(
 const originalLookup = Cluster.prototype.findGroupCoordinatorMetadata;
 const reusedLookup = reuseCoordinatorLookups(originalLookup);
 
-/** kafkajs's own methods, for `restoreKafkajs`. */
-const originalEncoderMethods = {
-  ensureAvailable: Encoder.prototype.ensureAvailable,
-  writeUVarInt: Encoder.prototype.writeUVarInt,
-} as const;
-
-function ensureAvailable(this: EncoderInstance, length: number): void {
-  if (this.offset + length > this.buf.length) {
-    const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
-    this.buf.copy(grown, 0, 0, this.offset);
-    this.buf = grown;
-  }
-}
+/** kafkajs's own method, for `restoreKafkajs`. */
+const originalWriteUVarInt = Encoder.prototype.writeUVarInt;
 
 /** Unsigned LEB128 of a 32-bit value (what kafkajs writes: `value` is treated as uint32). */
 function writeUVarInt(this: EncoderInstance, value: number): EncoderInstance {
@@ -115,13 +101,11 @@ function writeUVarInt(this: EncoderInstance, value: number): EncoderInstance {
 
 export function tuneKafkajs(): void {
   Cluster.prototype.findGroupCoordinatorMetadata = reusedLookup;
-  Encoder.prototype.ensureAvailable = ensureAvailable;
   Encoder.prototype.writeUVarInt = writeUVarInt;
 }
 
 /** Puts kafkajs's own methods back (tests). */
 export function restoreKafkajs(): void {
   Cluster.prototype.findGroupCoordinatorMetadata = originalLookup;
-  Encoder.prototype.ensureAvailable = originalEncoderMethods.ensureAvailable;
-  Encoder.prototype.writeUVarInt = originalEncoderMethods.writeUVarInt;
+  Encoder.prototype.writeUVarInt = originalWriteUVarInt;
 }

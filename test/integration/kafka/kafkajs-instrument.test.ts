@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { instrumentConsumer, instrumentProducer } from '../../../src/observability/kafka.ts';
+import { instrumentConsumer, instrumentProducer } from '../../../src/kafka/kafkajs/instrument.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { kafka, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
 import lz4 from 'lz4js';
 import snappy from 'snappyjs';
 import {
   compressionType,
   lz4Decompress,
+  MAX_BATCH_BYTES,
   registerCodecs,
   snappyDecompress,
-} from '../../../src/pipeline/compression.ts';
+} from '../../../../src/kafka/kafkajs/compression.ts';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -69,6 +71,21 @@ describe('record-batch codecs', () => {
     assert.throws(() => snappyDecompress(Buffer.concat([framed.subarray(0, 16), Buffer.from([0, 0])])));
     assert.throws(() => lz4Decompress(Buffer.from('not an lz4 frame')), /magic/);
     await assert.rejects(codec(CompressionTypes.ZSTD).decompress(Buffer.from('not zstd at all')));
+  });
+
+  test('decompression bombs: gzip and zstd batches inflating past the bound are refused', async () => {
+    // ~100 KB that inflate to 1 MiB more than the bound: what a hostile producer can send
+    const zeros = Buffer.alloc(MAX_BATCH_BYTES + 1024 * 1024);
+    for (const [type, bomb] of [
+      [CompressionTypes.GZIP, zlib.gzipSync(zeros, { level: 9 })],
+      [CompressionTypes.ZSTD, zlib.zstdCompressSync(zeros)],
+    ] as const) {
+      assert.ok(bomb.length < 1024 * 1024, 'the bomb itself is small');
+      await assert.rejects(
+        codec(type).decompress(bomb),
+        /maxOutputLength|Cannot create a Buffer larger|exceed/i,
+      );
+    }
   });
 
   test('lz4: frames decode (batches of the Java client: test/integration/pipeline/compression.test.ts)', async () => {

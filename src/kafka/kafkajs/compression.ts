@@ -3,9 +3,11 @@
  *
  * Reading: the producers of `events.raw` may compress with any codec Kafka knows — gzip, snappy,
  * lz4 or zstd — and kafkajs itself decodes only gzip. Without the others a compressed input batch
- * cannot even be fetched: the partition would stall on it. `registerCodecs()` gives kafkajs all four:
- * gzip and zstd from node:zlib (native, off the main thread), snappy (with or without the Java
- * client's xerial framing) and lz4 (the frame format Kafka uses since KIP-57) in JavaScript.
+ * cannot even be fetched: the partition would stall on it. `registerCodecs()` gives kafkajs all four,
+ * each bounded to `MAX_BATCH_BYTES` (64 MiB) inflated (kafkajs's own gzip codec has no bound: a 255 KB batch
+ * inflated to 256 MiB): gzip and zstd from node:zlib (native, off the main thread), snappy (with or
+ * without the Java client's xerial framing) and lz4 (the frame format Kafka uses since KIP-57) in
+ * JavaScript.
  *
  * Writing: `PHIGATE_COMPRESSION` = none | gzip | zstd for the records phi-gate produces. Only the
  * native codecs are offered there (see `readOnly`). Whether compression pays depends on the link to
@@ -16,7 +18,7 @@ import zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
 import lz4 from 'lz4js';
 import snappy from 'snappyjs';
-import type { OutputCompression } from '../config/index.ts';
+import type { OutputCompression } from '../../config/index.ts';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -33,8 +35,10 @@ export function compressionType(name: OutputCompression): number {
 }
 
 /** A batch inflating beyond this is refused: a decompression bomb must not take the process down. */
-const MAX_BATCH_BYTES = 256 * 1024 * 1024;
+export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
 const zstdCompress = promisify(zlib.zstdCompress);
 const zstdDecompress = promisify(zlib.zstdDecompress);
 
@@ -92,6 +96,10 @@ let registered = false;
 export function registerCodecs(): void {
   if (registered) return;
   registered = true;
+  CompressionCodecs[CompressionTypes.GZIP] = () => ({
+    compress: (encoder: Encoder) => gzip(encoder.buffer),
+    decompress: (buffer: Buffer) => gunzip(buffer, { maxOutputLength: MAX_BATCH_BYTES }),
+  });
   CompressionCodecs[CompressionTypes.ZSTD] = () => ({
     compress: (encoder: Encoder) => zstdCompress(encoder.buffer),
     decompress: (buffer: Buffer) => zstdDecompress(buffer, { maxOutputLength: MAX_BATCH_BYTES }),

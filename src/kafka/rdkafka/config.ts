@@ -1,0 +1,107 @@
+/**
+ * librdkafka configuration from phi-gate's runtime configuration: the shared connection settings,
+ * then what the consumer and the transactional producer add. Property names are librdkafka's
+ * (CONFIGURATION.md of librdkafka).
+ */
+import type {
+  ConsumerGlobalConfig,
+  ConsumerTopicConfig,
+  GlobalConfig,
+  ProducerGlobalConfig,
+  ProducerTopicConfig,
+} from '@confluentinc/kafka-javascript';
+import type { Config } from '../../config/index.ts';
+
+/**
+ * Transactions time out this long after they begin. A batch's transaction lives for well under a
+ * second; after a kill -9 the coordinator aborts the dead instance's open transaction after this
+ * long, and only then does the next owner of its partitions read their committed offsets (they are
+ * unstable until then). Kafka Streams uses the same 10 s for exactly-once.
+ */
+export const TRANSACTION_TIMEOUT_MS = 10_000;
+
+/** librdkafka syslog levels for pino levels (librdkafka filters before it logs). */
+function logLevel(level: string): number {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return 7;
+    case 'info':
+      return 6;
+    case 'warn':
+      return 4;
+    default:
+      return 3;
+  }
+}
+
+export function connectionConfig(config: Config, clientId: string): GlobalConfig {
+  const { kafka } = config;
+  const sasl = kafka.sasl;
+  const ssl = kafka.ssl;
+  const protocol = `${sasl ? 'sasl_' : ''}${ssl ? 'ssl' : 'plaintext'}` as const;
+  const out: GlobalConfig = {
+    'bootstrap.servers': kafka.brokers.join(','),
+    'client.id': clientId,
+    'security.protocol': protocol,
+    'socket.connection.setup.timeout.ms': kafka.connectionTimeoutMs,
+    'socket.timeout.ms': Math.max(kafka.requestTimeoutMs, 10),
+    log_level: logLevel(config.logLevel),
+    // logs arrive as 'event.log' events (log.ts bridges them into pino)
+    event_cb: true,
+  };
+  if (ssl) {
+    if (ssl.ca) out['ssl.ca.pem'] = ssl.ca;
+    if (ssl.cert) out['ssl.certificate.pem'] = ssl.cert;
+    if (ssl.key) out['ssl.key.pem'] = ssl.key;
+    out['enable.ssl.certificate.verification'] = ssl.rejectUnauthorized;
+  }
+  if (sasl) {
+    out['sasl.mechanisms'] = sasl.mechanism.toUpperCase();
+    out['sasl.username'] = sasl.username;
+    out['sasl.password'] = sasl.password;
+  }
+  return out;
+}
+
+export function consumerConfig(config: Config): ConsumerGlobalConfig {
+  return {
+    ...connectionConfig(config, config.kafka.clientId),
+    'group.id': config.groupId,
+    // offsets are committed only inside transactions (sendOffsetsToTransaction)
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    // skip aborted transactions' records, and fetch committed offsets only once they are stable
+    'isolation.level': 'read_committed',
+    // eager: a rebalance revokes every partition and reassigns from the committed offsets, so a
+    // batch in hand at a rebalance is simply given up (engine.ts)
+    'partition.assignment.strategy': 'range',
+    'session.timeout.ms': 30_000,
+    'max.poll.interval.ms': 300_000,
+    'fetch.wait.max.ms': Math.min(config.batch.maxMs, 500),
+    'allow.auto.create.topics': false,
+    'enable.partition.eof': false,
+    rebalance_cb: true,
+  };
+}
+
+export function producerConfig(config: Config, transactionalId: string): ProducerGlobalConfig {
+  return {
+    ...connectionConfig(config, `${config.kafka.clientId}-producer`),
+    // librdkafka requires it for a transactional producer
+    'socket.timeout.ms': Math.min(Math.max(config.kafka.requestTimeoutMs, 10), TRANSACTION_TIMEOUT_MS),
+    'transactional.id': transactionalId,
+    'enable.idempotence': true,
+    'transaction.timeout.ms': TRANSACTION_TIMEOUT_MS,
+    'compression.codec': config.compression,
+    'linger.ms': 5,
+    // a whole batch (records × destinations + audit entries) is queued before the commit flushes it
+    'queue.buffering.max.messages': 1_000_000,
+    dr_cb: false,
+  };
+}
+
+export const CONSUMER_TOPIC_CONFIG: ConsumerTopicConfig = { 'auto.offset.reset': 'earliest' };
+
+/** Keyed records placed as the Java client places them; keyless ones get an explicit partition. */
+export const PRODUCER_TOPIC_CONFIG: ProducerTopicConfig = { partitioner: 'murmur2_random' };

@@ -1,0 +1,364 @@
+/**
+ * The librdkafka engine: Kafka Streams' EOS-v2 on Confluent's client, through its low-level API.
+ *
+ *   consume up to maxRecords (any assigned partitions) → the batch step → ONE transaction:
+ *   begin → produce every output → sendOffsetsToTransaction(next offsets, the consumer's group
+ *   metadata) → commit
+ *
+ * One transactional producer serves the whole instance. Sending the offsets with the consumer's
+ * group metadata (KIP-447) lets the coordinator refuse a commit from a member whose generation is
+ * over: a zombie that lost its partitions cannot commit them. The assignment is eager
+ * (config.ts): a rebalance revokes every partition and the new owner — this member again, or
+ * another — reads from the committed offsets, so a batch in hand when its partitions are revoked is
+ * simply aborted and given up. librdkafka changes the assignment only while the application polls,
+ * and this loop polls only between batches; the partitions of a batch are checked against the
+ * assignment right before its offsets are sent.
+ *
+ * No per-message promise or delivery report: records are queued with `produce`, and
+ * `commitTransaction` flushes them and fails if any could not be delivered.
+ */
+import { hostname } from 'node:os';
+import rdkafka, { type KafkaConsumer, type Message, type Producer } from '@confluentinc/kafka-javascript';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/index.ts';
+import { PhiGateError } from '../../errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { InputRecord, OutMessage, RecordHeaders, TopicMessages } from '../../pipeline/records.ts';
+import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
+import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
+import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
+import {
+  CONSUMER_TOPIC_CONFIG,
+  consumerConfig,
+  PRODUCER_TOPIC_CONFIG,
+  producerConfig,
+  TRANSACTION_TIMEOUT_MS,
+} from './config.ts';
+import { CODE, classify, isRdkafkaError } from './errors.ts';
+import { bridgeLogs } from './log.ts';
+
+export interface RdkafkaEngineOptions {
+  readonly config: Config;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly hooks: EngineHooks;
+}
+
+/** The instance's transactional id: stable across restarts of one pod, so a restart aborts its own open transaction at once. */
+export function transactionalId(config: Config): string {
+  return `${config.transactionalIdPrefix}-${config.instanceId ?? hostname()}`;
+}
+
+const OPERATION_TIMEOUT_MS = 30_000;
+
+// a CommonJS module: its classes come from the default export
+const { KafkaConsumer: Consumer, Producer: TransactionalProducer } = rdkafka;
+
+export class RdkafkaEngine implements KafkaEngine {
+  readonly name: EngineName = 'librdkafka';
+  readonly #o: RdkafkaEngineOptions;
+  readonly #consumer: KafkaConsumer;
+  readonly #producer: Producer;
+  readonly #input: string;
+  readonly #retry: Backoff;
+  /** Counts rebalances: a batch fetched in an earlier one is not committed. */
+  #epoch = 0;
+  #joined = false;
+  #started = false;
+  #stopping = false;
+  #failed = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: RdkafkaEngineOptions) {
+    this.#o = options;
+    const { config, logger } = options;
+    this.#input = config.topics.input;
+    this.#retry = config.retry;
+    this.#consumer = new Consumer(consumerConfig(config), CONSUMER_TOPIC_CONFIG);
+    this.#producer = new TransactionalProducer(
+      producerConfig(config, transactionalId(config)),
+      PRODUCER_TOPIC_CONFIG,
+    );
+    bridgeLogs(this.#consumer, logger, 'consumer');
+    bridgeLogs(this.#producer, logger, 'producer');
+    this.#consumer.setDefaultConsumeTimeout(config.batch.maxMs);
+    this.#consumer.on('rebalance', (err, assignment) => this.#onRebalance(err.code, assignment));
+    const onError = (err: { isFatal?: boolean }) => {
+      if (err.isFatal) this.#fatal(decide(err, classify).error);
+    };
+    this.#consumer.on('event.error', onError);
+    this.#producer.on('event.error', onError);
+  }
+
+  get joined(): boolean {
+    return this.#joined && !this.#failed;
+  }
+
+  async start(step: Step): Promise<void> {
+    this.#started = true;
+    try {
+      await call<unknown>((cb) => this.#producer.connect({}, cb));
+      this.#producer.setPollInBackground(true);
+      // fences an earlier incarnation of this instance and aborts its open transaction
+      await call((cb) => this.#producer.initTransactions(OPERATION_TIMEOUT_MS, cb));
+      await call<unknown>((cb) => this.#consumer.connect({}, cb));
+    } catch (err) {
+      throw classify(err);
+    }
+    this.#consumer.subscribe([this.#input]);
+    this.#loop = this.#run(step);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#stopping = true;
+    await this.#loop; // the batch in hand commits (or, after a fatal error, was aborted)
+    // a client that never connected calls no disconnect callback
+    if (this.#consumer.isConnected())
+      await call<unknown>((cb) => this.#consumer.disconnect(cb)).catch(() => undefined); // leaves the group
+    this.#joined = false;
+    if (this.#producer.isConnected())
+      await call<unknown>((cb) => this.#producer.disconnect(cb)).catch(() => undefined);
+  }
+
+  #fatal(error: PhiGateError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#stopping = true;
+    this.#o.hooks.onFatal(error);
+  }
+
+  #onRebalance(code: number, assignment: readonly { topic: string; partition: number }[]): void {
+    this.#epoch += 1;
+    const { metrics, logger } = this.#o;
+    if (code === -175 /* ERR__ASSIGN_PARTITIONS */) {
+      this.#joined = true;
+      metrics.rebalances.inc({ event: 'join' });
+      logger.info({ partitions: assignment.map((a) => a.partition) }, 'joined the consumer group');
+    } else {
+      metrics.rebalances.inc({ event: 'rebalancing' });
+      // another member reports these partitions' lag now
+      for (const { topic, partition } of assignment)
+        metrics.consumerLag.remove({ topic, partition: String(partition) });
+    }
+  }
+
+  async #run(step: Step): Promise<void> {
+    while (!this.#stopping) {
+      let messages: Message[];
+      try {
+        messages = await call<Message[]>((cb) => this.#consumer.consume(this.#o.config.batch.maxRecords, cb));
+      } catch (err) {
+        if (this.#stopping) return;
+        const decision = decide(err, classify);
+        if (decision.action === 'fatal') return this.#fatal(decision.error);
+        // a fetch error the client will get over (a broker restarting): back off briefly
+        this.#o.logger.warn(
+          { code: decision.error.code, reason: decision.error.message },
+          'consume failed; retrying',
+        );
+        await sleep(this.#retry.initialMs);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      await this.#commitWithRetry(step, batchesOf(messages), this.#epoch);
+    }
+  }
+
+  /** Processes and commits one batch, as the catalogue decides, until it commits or is given up. */
+  async #commitWithRetry(step: Step, batches: PartitionBatch[], epoch: number): Promise<void> {
+    const { logger, metrics } = this.#o;
+    const delays = new Delays(this.#retry);
+    for (;;) {
+      if (this.#failed) return;
+      if (epoch !== this.#epoch) return; // revoked since it was fetched: its new owner reads it again
+      let result: StepResult | undefined;
+      try {
+        result = await step(batches);
+        await this.#transact(result.outputs, batches, epoch);
+        result.committed();
+        this.#observeLag(batches);
+        return;
+      } catch (raw) {
+        result?.abandoned();
+        const decision = decide(raw, classify);
+        if (decision.action === 'abandon') {
+          logger.warn({ code: decision.error.code, reason: decision.error.message }, 'abandoning the batch');
+          return;
+        }
+        if (decision.action === 'fatal') return this.#fatal(decision.error);
+        if (this.#stopping) return; // shutting down during an outage: the next owner takes the batch
+        const delay = delays.next();
+        reportPause(logger, metrics, decision.error, delays.attempt, delay);
+        await sleep(delay);
+      }
+    }
+  }
+
+  async #transact(
+    outputs: readonly TopicMessages[],
+    batches: readonly PartitionBatch[],
+    epoch: number,
+  ): Promise<void> {
+    const producer = this.#producer;
+    const started = process.hrtime.bigint();
+    await call((cb) => producer.beginTransaction(cb));
+    try {
+      for (const { topic, messages } of outputs) {
+        for (const m of messages) {
+          if (!this.#produce(topic, m)) await this.#produceWhenRoom(topic, m);
+        }
+      }
+      this.#checkAssignment(batches, epoch);
+      const offsets = batches.map((b) => ({
+        topic: b.topic,
+        partition: b.partition,
+        offset: Number((b.records[b.records.length - 1] as InputRecord).offset) + 1,
+      }));
+      await call((cb) =>
+        producer.sendOffsetsToTransaction(offsets, this.#consumer, OPERATION_TIMEOUT_MS, cb),
+      );
+      await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
+      this.#observe('committed', started);
+    } catch (err) {
+      this.#observe('aborted', started);
+      if (!(isRdkafkaError(err) && err.isFatal)) await this.#abort();
+      throw err;
+    }
+  }
+
+  /**
+   * Aborts the open transaction. librdkafka asks for a retry when the abort itself fails retriably
+   * (the broker is down): it is retried with back-off, so that an outage pauses the stream instead
+   * of ending the instance. An abort that fails otherwise leaves the producer unusable: fatal.
+   */
+  async #abort(): Promise<void> {
+    const delays = new Delays(this.#retry);
+    for (;;) {
+      try {
+        await call((cb) => this.#producer.abortTransaction(OPERATION_TIMEOUT_MS, cb));
+        return;
+      } catch (err) {
+        const retriable = isRdkafkaError(err) && (err.isRetriable === true || err.code === CODE.TIMED_OUT);
+        if (!retriable || this.#stopping) {
+          throw new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', 'a failed transaction could not be aborted', {
+            cause: err,
+          });
+        }
+        const delay = delays.next();
+        this.#o.logger.warn(
+          { attempt: delays.attempt, retryInMs: delay },
+          'transaction abort failed; will retry',
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Queues one record; false when the client's queue is full. */
+  #produce(topic: string, m: OutMessage): boolean {
+    const headers =
+      m.headers === undefined ? undefined : Object.entries(m.headers).map(([name, v]) => ({ [name]: v }));
+    try {
+      this.#producer.produce(topic, m.partition ?? null, m.value, m.key, undefined, undefined, headers);
+      return true;
+    } catch (err) {
+      if (isRdkafkaError(err) && err.code === CODE.QUEUE_FULL) return false;
+      throw err;
+    }
+  }
+
+  async #produceWhenRoom(topic: string, m: OutMessage): Promise<void> {
+    do await sleep(5);
+    while (!this.#produce(topic, m));
+  }
+
+  /** The batch's partitions must still be this member's, in the generation that fetched them. */
+  #checkAssignment(batches: readonly PartitionBatch[], epoch: number): void {
+    const assigned = new Set(this.#consumer.assignments().map((a) => `${a.topic}\u0000${a.partition}`));
+    const lost = batches.filter((b) => !assigned.has(`${b.topic}\u0000${b.partition}`));
+    if (epoch !== this.#epoch || lost.length > 0) {
+      throw new PhiGateError(
+        'PHIGATE_ERR_PARTITION_MOVED',
+        `partitions ${lost.map((b) => b.partition).join(', ') || '(all)'} were revoked while their batch was processed`,
+      );
+    }
+  }
+
+  #observe(outcome: 'committed' | 'aborted', started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.#o.metrics.transactions.inc({ outcome });
+    this.#o.metrics.transactionDuration.observe(
+      { outcome: outcome === 'committed' ? 'commit' : 'abort' },
+      seconds,
+    );
+  }
+
+  #observeLag(batches: readonly PartitionBatch[]): void {
+    for (const { topic, partition, records } of batches) {
+      try {
+        const { highOffset } = this.#consumer.getWatermarkOffsets(topic, partition);
+        const next = Number((records[records.length - 1] as InputRecord).offset) + 1;
+        if (highOffset >= 0)
+          this.#o.metrics.consumerLag.set(
+            { topic, partition: String(partition) },
+            Math.max(0, highOffset - next),
+          );
+      } catch {
+        // no watermark known yet for this partition: the next batch sets it
+      }
+    }
+  }
+}
+
+/** Messages of one consume call, grouped per partition in offset order. */
+function batchesOf(messages: readonly Message[]): PartitionBatch[] {
+  const byPartition = new Map<string, { topic: string; partition: number; records: InputRecord[] }>();
+  for (const m of messages) {
+    const id = `${m.topic}\u0000${m.partition}`;
+    let batch = byPartition.get(id);
+    if (batch === undefined) {
+      batch = { topic: m.topic, partition: m.partition, records: [] };
+      byPartition.set(id, batch);
+    }
+    batch.records.push(toRecord(m));
+  }
+  return [...byPartition.values()];
+}
+
+function toRecord(m: Message): InputRecord {
+  const record: { -readonly [K in keyof InputRecord]: InputRecord[K] } = {
+    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
+    value: m.value,
+    offset: String(m.offset),
+    timestamp: String(m.timestamp ?? Date.now()),
+  };
+  if (m.headers !== undefined && m.headers.length > 0) record.headers = headersOf(m.headers);
+  return record;
+}
+
+/** librdkafka's header list (one object per header, names may repeat) → name → value(s). */
+function headersOf(list: readonly Record<string, string | Buffer>[]): RecordHeaders {
+  const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
+  for (const header of list) {
+    for (const [name, value] of Object.entries(header)) {
+      const existing = out[name];
+      if (existing === undefined) out[name] = value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else out[name] = [existing, value];
+    }
+  }
+  return out;
+}
+
+/** A node-style callback API as a promise. */
+function call<T = void>(start: (cb: (err: unknown, value?: T) => void) => unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    start((err, value) => (err ? reject(err) : resolve(value as T)));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

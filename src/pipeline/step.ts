@@ -1,0 +1,105 @@
+/**
+ * The batch step, the pipeline's whole contract with a Kafka engine (src/kafka/):
+ *
+ *   input records of one or more partitions  →  every output record of one transaction
+ *                                               (destination records, audit entries, dead letters)
+ *
+ * Nothing is sent here. The engine writes `outputs` and the input offsets in one transaction, then
+ * calls `committed()` — or `abandoned()` when that transaction did not commit, so that nothing this
+ * step counted as written is lost (the policy audit entries are claimed again by a later batch).
+ * A thrown PhiGateError says what the engine must do (its catalogue disposition): `pause` errors are
+ * retried with the same records, anything else ends the instance.
+ */
+import type { Metrics } from '../observability/metrics.ts';
+import type { Destination, Policy } from '../policy/index.ts';
+import { type BatchContext, processBatch } from './process.ts';
+import type { InputRecord, TopicMessages } from './records.ts';
+
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** In offset order; the transaction commits the offset after the last one. */
+  readonly records: readonly InputRecord[];
+}
+
+/** What the step needs of the policy source (PolicySource, or a fixed policy in the test driver). */
+export interface PolicyView {
+  readonly current: Policy;
+  claimAudit(): readonly Destination[];
+  auditWritten(written: readonly Destination[]): void;
+  auditAbandoned(claimed: readonly Destination[]): void;
+}
+
+export interface StepResult {
+  readonly outputs: readonly TopicMessages[];
+  /** The transaction holding `outputs` committed. */
+  committed(): void;
+  /** It did not: the records will be processed again, by this instance or the next owner. */
+  abandoned(): void;
+}
+
+export class BatchStep {
+  readonly #context: BatchContext;
+  readonly #policy: PolicyView;
+  readonly #metrics: Metrics;
+
+  constructor(context: BatchContext, policy: PolicyView) {
+    this.#context = context;
+    this.#policy = policy;
+    this.#metrics = context.metrics;
+  }
+
+  async run(batches: readonly PartitionBatch[]): Promise<StepResult> {
+    const started = process.hrtime.bigint();
+    const ctx = this.#context;
+    const policy = this.#policy.current; // captured once: a reload takes effect at the next batch
+    const outputs: TopicMessages[] = [];
+    for (const { topic, partition, records } of batches) {
+      if (records.length === 0) continue;
+      const out = await processBatch(ctx, policy, { topic, partition }, records);
+      merge(outputs, out.topicMessages);
+    }
+    const claimed = this.#policy.claimAudit();
+    if (claimed.length > 0) {
+      const now = ctx.now();
+      merge(outputs, [{ topic: ctx.auditTopic, messages: claimed.map((d) => ctx.audit.policy(d, now)) }]);
+    }
+    let settled = false;
+    return {
+      outputs,
+      committed: () => {
+        if (settled) return;
+        settled = true;
+        this.#policy.auditWritten(claimed);
+        this.#observe(batches, started);
+      },
+      abandoned: () => {
+        if (settled) return;
+        settled = true;
+        this.#policy.auditAbandoned(claimed);
+      },
+    };
+  }
+
+  #observe(batches: readonly PartitionBatch[], started: bigint): void {
+    const metrics = this.#metrics;
+    const now = Date.now();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const { topic, records } of batches) {
+      if (records.length === 0) continue;
+      metrics.eventsConsumed.inc({ topic }, records.length);
+      metrics.batchSize.observe(records.length);
+      metrics.batchDuration.observe(seconds);
+      for (const r of records) metrics.endToEndLatency.observe(Math.max(0, now - Number(r.timestamp)) / 1000);
+    }
+  }
+}
+
+/** Appends `more` to `into`, one entry per topic, keeping each topic's order. */
+function merge(into: TopicMessages[], more: readonly TopicMessages[]): void {
+  for (const t of more) {
+    const existing = into.find((x) => x.topic === t.topic);
+    if (existing === undefined) into.push({ topic: t.topic, messages: t.messages });
+    else for (const m of t.messages) existing.messages.push(m); // no spread: batches may be large
+  }
+}
