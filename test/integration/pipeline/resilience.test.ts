@@ -2,7 +2,8 @@
  * Exactly once under failure, on the real stack: SIGTERM drains; kill -9 mid-stream and a restart;
  * two members in one group with rebalances; a registry restart mid-stream. In every case each event
  * reaches each destination exactly once as seen by read_committed consumers, and nothing is
- * dead-lettered.
+ * dead-lettered. The kill -9 and rebalance tests run on both Kafka engines (PHIGATE_KAFKA_ENGINE);
+ * the rest on the default one.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ENGINES } from '../../../src/kafka/index.ts';
 import { consumeAll } from '../../helpers/consume.ts';
 import {
   EventProducer,
@@ -127,74 +129,78 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
     }
   });
 
-  test('kill -9 mid-stream, then a restart: each event exactly once per destination', async () => {
-    const { names, policyFile, producer, groupId } = await setup('kill9');
-    const events = bookedEvents(1500);
-    await producer.send(events.slice(0, 750));
-    const victim = await Service.start({
-      ...names,
-      groupId,
-      policyFile,
-      env: { PHIGATE_BATCH_MAX_RECORDS: '25' },
-    });
-    await Service.until(
-      async () => (await auditedCount(victim).catch(() => 0)) >= 50,
-      45_000,
-      'some records processed',
-    );
-    await producer.send(events.slice(750));
-    victim.signal('SIGKILL');
-    const exit = await victim.exited();
-    assert.equal(exit.signal, 'SIGKILL');
+  for (const engine of ENGINES) {
+    const ENGINE = { PHIGATE_KAFKA_ENGINE: engine };
 
-    const successor = await Service.start({ ...names, groupId, policyFile });
-    try {
-      const ids = events.map((e) => e.messageId as string);
-      await assertEveryDestinationExactlyOnce(names, ids);
-      const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000 });
-      assert.equal(dlq.length, 0, 'nothing dead-lettered');
-    } finally {
-      await successor.stop();
-      await producer.disconnect();
-    }
-  });
+    test(`${engine}: kill -9 mid-stream, then a restart: each event exactly once per destination`, async () => {
+      const { names, policyFile, producer, groupId } = await setup(`kill9-${engine}`);
+      const events = bookedEvents(1500);
+      await producer.send(events.slice(0, 750));
+      const victim = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        env: { ...ENGINE, PHIGATE_BATCH_MAX_RECORDS: '25' },
+      });
+      await Service.until(
+        async () => (await auditedCount(victim).catch(() => 0)) >= 50,
+        45_000,
+        'some records processed',
+      );
+      await producer.send(events.slice(750));
+      victim.signal('SIGKILL');
+      const exit = await victim.exited();
+      assert.equal(exit.signal, 'SIGKILL');
 
-  test('two members split the partitions; joining and leaving rebalances lose and duplicate nothing', async () => {
-    const { names, policyFile, producer, groupId } = await setup('rebalance', 4);
-    const events = bookedEvents(1200);
-    const a = await Service.start({
-      ...names,
-      groupId,
-      policyFile,
-      env: { PHIGATE_BATCH_MAX_RECORDS: '20' },
+      const successor = await Service.start({ ...names, groupId, policyFile, env: ENGINE });
+      try {
+        const ids = events.map((e) => e.messageId as string);
+        await assertEveryDestinationExactlyOnce(names, ids);
+        const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000 });
+        assert.equal(dlq.length, 0, 'nothing dead-lettered');
+      } finally {
+        await successor.stop();
+        await producer.disconnect();
+      }
     });
-    await a.waitReady();
-    await producer.send(events.slice(0, 400));
-    const b = await Service.start({
-      ...names,
-      groupId,
-      policyFile,
-      env: { PHIGATE_BATCH_MAX_RECORDS: '20' },
+
+    test(`${engine}: two members split the partitions; joining and leaving rebalances lose and duplicate nothing`, async () => {
+      const { names, policyFile, producer, groupId } = await setup(`rebalance-${engine}`, 4);
+      const events = bookedEvents(1200);
+      const a = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        env: { ...ENGINE, PHIGATE_BATCH_MAX_RECORDS: '20' },
+      });
+      await a.waitReady();
+      await producer.send(events.slice(0, 400));
+      const b = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        env: { ...ENGINE, PHIGATE_BATCH_MAX_RECORDS: '20' },
+      });
+      await b.waitReady();
+      await producer.send(events.slice(400, 800));
+      await Service.until(
+        async () => (await auditedCount(b).catch(() => 0)) > 0,
+        45_000,
+        'the second member consumed',
+      );
+      const consumedByA = await auditedCount(a);
+      assert.ok(consumedByA > 0, 'the first member consumed too');
+      await a.stop(); // leaves the group mid-stream: B takes every partition
+      await producer.send(events.slice(800));
+      try {
+        const ids = events.map((e) => e.messageId as string);
+        await assertEveryDestinationExactlyOnce(names, ids);
+      } finally {
+        await b.stop();
+        await producer.disconnect();
+      }
     });
-    await b.waitReady();
-    await producer.send(events.slice(400, 800));
-    await Service.until(
-      async () => (await auditedCount(b).catch(() => 0)) > 0,
-      45_000,
-      'the second member consumed',
-    );
-    const consumedByA = await auditedCount(a);
-    assert.ok(consumedByA > 0, 'the first member consumed too');
-    await a.stop(); // leaves the group mid-stream: B takes every partition
-    await producer.send(events.slice(800));
-    try {
-      const ids = events.map((e) => e.messageId as string);
-      await assertEveryDestinationExactlyOnce(names, ids);
-    } finally {
-      await b.stop();
-      await producer.disconnect();
-    }
-  });
+  }
 
   test('a registry restart mid-stream pauses the stream and loses nothing', async (t) => {
     const { stdout } = await run('bash', [STACK, 'running']);
