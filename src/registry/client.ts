@@ -14,10 +14,15 @@
  *   (pause and retry; never DLQ: only the registry saying "no such schema" condemns a record)
  */
 import { PhiGateError } from '../errors.ts';
+import { type Send, transport } from './transport.ts';
 
 export interface RegistryClientOptions {
   readonly url: string;
   readonly auth: null | { readonly username: string; readonly password: string };
+  /** Sent as `Authorization: Bearer` instead of basic auth (the config never sets both). */
+  readonly bearerToken?: string | undefined;
+  /** PEM CA bundle an https registry is verified against, instead of the system CAs. */
+  readonly ca?: string | undefined;
   readonly timeoutMs: number;
   /** How long an id the registry does not know (40403) is answered from memory; default 30 s. */
   readonly unknownSchemaTtlMs?: number;
@@ -45,6 +50,7 @@ export class RegistryClient {
   readonly #base: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
+  readonly #send: Send;
   readonly #onRequest: NonNullable<RegistryClientOptions['onRequest']>;
   readonly #unknownTtlMs: number;
   /** schema id → until when it is answered as unknown without asking. */
@@ -56,7 +62,10 @@ export class RegistryClient {
     if (options.auth) {
       const token = Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64');
       this.#headers.Authorization = `Basic ${token}`;
+    } else if (options.bearerToken !== undefined) {
+      this.#headers.Authorization = `Bearer ${options.bearerToken}`;
     }
+    this.#send = transport(options.ca);
     this.#timeoutMs = options.timeoutMs;
     this.#onRequest = options.onRequest ?? (() => undefined);
     this.#unknownTtlMs = options.unknownSchemaTtlMs ?? UNKNOWN_SCHEMA_TTL_MS;
@@ -223,7 +232,7 @@ export class RegistryClient {
   async #request(operation: Operation, path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${this.#base}${path}`, {
+      res = await this.#send(`${this.#base}${path}`, {
         ...init,
         headers: this.#headers,
         signal: AbortSignal.timeout(this.#timeoutMs),

@@ -63,6 +63,27 @@ describe('phi-gate check', () => {
     assert.equal(r.out, '');
   });
 
+  test('transport warnings of the environment it runs in: SASL without TLS', async () => {
+    const env = {
+      KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'phigate',
+      KAFKA_SASL_PASSWORD: 'made-up-password-1',
+    };
+    const r = await run(['--policy', 'deploy/examples/policy.yaml'], env);
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.match(r.err, /^warning: transport: KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true/m);
+    assert.doesNotMatch(r.err + r.out, /made-up-password-1/);
+    const secure = await run(['--policy', 'deploy/examples/policy.yaml'], { ...env, KAFKA_SSL: 'true' });
+    assert.doesNotMatch(secure.err, /warning: transport/);
+    const broken = await run(['--policy', 'deploy/examples/policy.yaml'], {
+      KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_SASL_MECHANISM: 'plain',
+    });
+    assert.equal(broken.code, EXIT.invalid);
+    assert.match(broken.err, /KAFKA_SASL_USERNAME: is required/);
+  });
+
   test('usage errors', async () => {
     assert.equal((await run([])).code, EXIT.usage);
     assert.equal((await run(['--policy'])).code, EXIT.usage);
