@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import {
   loadKafkaConfig,
   loadRegistryConfig,
+  loadTopicsConfig,
   type TransportSettings,
   transportWarnings,
 } from '../config/index.ts';
@@ -102,7 +103,8 @@ export const check: Command = async (argv, io) => {
   }
   const policyPath = resolve(io.cwd, values.policy);
   try {
-    const policy = await loadPolicy(policyPath, { env: io.env });
+    // phi-gate's own topics as the environment sets them (the defaults otherwise)
+    const policy = await loadPolicy(policyPath, { env: io.env, topics: loadTopicsConfig(io.env) });
     const transport = transportProblems(values, io.env);
     const checked = await schemaChecks(policy, values, io);
     if (checked === null) return EXIT.invalid;

@@ -1,6 +1,6 @@
 /** Runtime configuration from environment variables: validated once at start, then frozen. */
 export { describeConfig } from './describe.ts';
-export { loadConfig, loadKafkaConfig, loadRegistryConfig } from './load.ts';
+export { loadConfig, loadKafkaConfig, loadRegistryConfig, loadTopicsConfig } from './load.ts';
 export {
   type Config,
   ENV_VARS,

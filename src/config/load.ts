@@ -184,3 +184,19 @@ export function loadKafkaConfig(env: Env): Config['kafka'] {
   }
   return deepFreeze(assemble(Object.fromEntries(values) as unknown as EnvValues).kafka);
 }
+
+const TOPIC_NAMES: readonly VarName[] = ['PHIGATE_INPUT_TOPIC', 'PHIGATE_AUDIT_TOPIC', 'PHIGATE_DLQ_TOPIC'];
+
+/**
+ * phi-gate's own topics alone (defaults applied), validated as `loadConfig` does: what `phi-gate
+ * check` needs to refuse a destination that writes to one of them.
+ * @throws PhiGateError PHIGATE_ERR_CONFIG listing every problem of those variables.
+ */
+export function loadTopicsConfig(env: Env): Pick<Config['topics'], 'input' | 'audit' | 'dlq'> {
+  const { values, problems } = parseVariables(env, TOPIC_NAMES);
+  if (problems.length > 0) {
+    throw new PhiGateError('PHIGATE_ERR_CONFIG', 'topic configuration is invalid', { problems });
+  }
+  const { input, audit, dlq } = assemble(Object.fromEntries(values) as unknown as EnvValues).topics;
+  return deepFreeze({ input, audit, dlq });
+}

@@ -4,8 +4,9 @@
  */
 
 export { fromNaturalJson } from './from-json.ts';
-export { loadPolicy, parsePolicy } from './load.ts';
+export { type LoadOptions, loadPolicy, parsePolicy } from './load.ts';
 export { packageRoot } from './package-root.ts';
+export type { RuntimeTopics } from './topics.ts';
 export type {
   CompileOptions,
   Decision,

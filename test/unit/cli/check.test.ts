@@ -84,6 +84,26 @@ describe('phi-gate check', () => {
     assert.match(broken.err, /KAFKA_SASL_USERNAME: is required/);
   });
 
+  test("a destination on phi-gate's own topics (as the environment names them) is a problem", async () => {
+    const file = tempPolicy(
+      'version: 1\ndestinations:\n  d:\n    key: drop\n    topic: events.raw\n    fields: { userId: drop, anonymousId: drop }\n',
+    );
+    const r = await run(['--policy', file]);
+    assert.equal(r.code, EXIT.invalid);
+    assert.match(
+      r.err,
+      /destinations\.d\.topic: topic 'events\.raw' is the input topic \(PHIGATE_INPUT_TOPIC\)/,
+    );
+    const moved = await run(['--policy', file], {
+      PHIGATE_INPUT_TOPIC: 'events.in',
+      PHIGATE_DLQ_TOPIC: 'events.raw',
+    });
+    assert.equal(moved.code, EXIT.invalid);
+    assert.match(moved.err, /is the dead-letter topic \(PHIGATE_DLQ_TOPIC\)/);
+    const elsewhere = await run(['--policy', file], { PHIGATE_INPUT_TOPIC: 'events.in' });
+    assert.equal(elsewhere.code, EXIT.ok, elsewhere.err);
+  });
+
   test('usage errors', async () => {
     assert.equal((await run([])).code, EXIT.usage);
     assert.equal((await run(['--policy'])).code, EXIT.usage);

@@ -105,6 +105,42 @@ describe('loader: every problem at once, each with its path', () => {
   });
 });
 
+describe("loader: no destination writes to phi-gate's own topics", () => {
+  const yaml = `version: 1
+destinations:
+  a: { hashKey: { env: HK }, topic: events.raw }
+  b: { hashKey: { env: HK }, topic: audit }
+  c: { hashKey: { env: HK }, topic: dlq }
+  d: { hashKey: { env: HK }, topic: events.raw }
+  e: { hashKey: { env: HK } }
+`;
+  const topics = { input: 'events.raw', audit: 'audit', dlq: 'dlq' };
+  test('the input, audit and DLQ topics, and another destination’s topic: every problem at once', () => {
+    assert.throws(
+      () => parsePolicy(yaml, { baseDir: KEYS, env: TEST_ENV, topics }),
+      (err: unknown) => {
+        assert.ok(isPhiGateError(err, 'PHIGATE_ERR_POLICY_INVALID'));
+        assert.deepEqual(
+          err.problems.map((p) => `${p.path}: ${p.message}`),
+          [
+            "destinations.d.topic: topic 'events.raw' is also used by destination 'a'",
+            "destinations.a.topic: topic 'events.raw' is the input topic (PHIGATE_INPUT_TOPIC): a destination needs a topic of its own",
+            "destinations.b.topic: topic 'audit' is the audit topic (PHIGATE_AUDIT_TOPIC): a destination needs a topic of its own",
+            "destinations.c.topic: topic 'dlq' is the dead-letter topic (PHIGATE_DLQ_TOPIC): a destination needs a topic of its own",
+            "destinations.d.topic: topic 'events.raw' is the input topic (PHIGATE_INPUT_TOPIC): a destination needs a topic of its own",
+          ],
+        );
+        return true;
+      },
+    );
+  });
+  test('without runtime topics only the destinations are compared with each other', () => {
+    const fine = 'version: 1\ndestinations:\n  a: { hashKey: { env: HK }, topic: events.raw }\n';
+    assert.equal(parsePolicy(fine, { baseDir: KEYS, env: TEST_ENV }).destinations[0]?.topic, 'events.raw');
+    assert.throws(() => parsePolicy(fine, { baseDir: KEYS, env: TEST_ENV, topics }), /policy is invalid/);
+  });
+});
+
 describe('loader: YAML and file errors', () => {
   test('YAML syntax errors are reported with line and column', () => {
     const problems = problemsOf('version: 1\ndestinations:\n  d: {\n');
