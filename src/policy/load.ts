@@ -17,13 +17,9 @@ import { validatePolicyShape } from './validate.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The count is not part of the message: formatProblems adds it beside the list. */
 function invalid(problems: readonly Problem[]): PhiGateError {
-  const n = problems.length;
-  return new PhiGateError(
-    'PHIGATE_ERR_POLICY_INVALID',
-    `policy is invalid (${n} problem${n === 1 ? '' : 's'})`,
-    { problems },
-  );
+  return new PhiGateError('PHIGATE_ERR_POLICY_INVALID', 'policy is invalid', { problems });
 }
 
 function parseYaml(text: string, problems: Problem[]): unknown {

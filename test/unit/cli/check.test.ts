@@ -55,7 +55,7 @@ describe('phi-gate check', () => {
       /- version: must be 1/,
       /- destinations\.d\.mode: must be one of: allowlist, blocklist/,
       /- destinations\.d\.fields\["a\.\.b"\]: bad path/,
-      /- destinations\.d\.fields\["x"\]: must be one of/,
+      /- destinations\.d\.fields\["x"\]: unknown action "shred"/,
       /- destinations\.d\.hashKey: missing/,
     ]) {
       assert.match(r.err, line);
