@@ -3,7 +3,7 @@
  * run plans per record. See docs/policy.md for the rules and their exact outputs.
  */
 
-export { fromNaturalJson } from './from-json.ts';
+export { fromNaturalJson, naturalJson } from './from-json.ts';
 export { type LoadOptions, loadPolicy, parsePolicy } from './load.ts';
 export { packageRoot } from './package-root.ts';
 export type { RuntimeTopics } from './topics.ts';
