@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { type Config, describeConfig } from './config/index.ts';
+import { type Config, describeConfig, transportWarnings } from './config/index.ts';
 import type { PhiGateError } from './errors.ts';
 import { type KafkaEngine, openKafka } from './kafka/index.ts';
 import { createHealthServer, type HealthServer } from './observability/health.ts';
@@ -83,13 +83,12 @@ export function createApp(config: Config, options: AppOptions): App {
 
   async function start(): Promise<void> {
     logger.info({ config: describeConfig(config) }, 'starting');
+    for (const warning of transportWarnings(config)) logger.warn({ setting: 'transport' }, warning);
     await health.start();
     closers.push({ name: 'http', close: () => health.close() });
 
     const client = new RegistryClient({
-      url: config.registry.url,
-      auth: config.registry.auth,
-      timeoutMs: config.registry.timeoutMs,
+      ...config.registry,
       onRequest: (operation, outcome) => metrics.registryRequests.inc({ operation, outcome }),
     });
     registryClient = client;
@@ -99,6 +98,7 @@ export function createApp(config: Config, options: AppOptions): App {
     policy = await PolicySource.open({
       file: config.policy.file,
       env: options.env,
+      topics: { input: config.topics.input, audit: config.topics.audit, dlq: config.topics.dlq },
       pollMs: config.policy.pollMs,
       logger,
       metrics,

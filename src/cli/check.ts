@@ -14,7 +14,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadRegistryConfig } from '../config/index.ts';
+import {
+  loadKafkaConfig,
+  loadRegistryConfig,
+  loadTopicsConfig,
+  type TransportSettings,
+  transportWarnings,
+} from '../config/index.ts';
 import { formatProblems, isPhiGateError, type Problem } from '../errors.ts';
 import { loadPolicy, type Policy } from '../policy/index.ts';
 import { RegistryClient } from '../registry/client.ts';
@@ -63,6 +69,19 @@ async function schemaChecks(
   return { problems: [], warnings: [], summary: null };
 }
 
+/**
+ * Transport warnings for the environment check runs in: the registry's with --registry, Kafka's
+ * when KAFKA_BROKERS is set (check run with a deployment's environment). Invalid settings throw
+ * PHIGATE_ERR_CONFIG: that deployment would not start.
+ */
+function transportProblems(values: Options, env: CliIo['env']): Problem[] {
+  const settings: TransportSettings = {
+    ...(values.registry ? { registry: loadRegistryConfig(env).registry } : {}),
+    ...(env.KAFKA_BROKERS?.trim() ? { kafka: loadKafkaConfig(env) } : {}),
+  };
+  return transportWarnings(settings).map((message) => ({ path: 'transport', message }));
+}
+
 export const check: Command = async (argv, io) => {
   const parsed = parseCommandArgs('check', argv, io, {
     usage: USAGE,
@@ -84,10 +103,12 @@ export const check: Command = async (argv, io) => {
   }
   const policyPath = resolve(io.cwd, values.policy);
   try {
-    const policy = await loadPolicy(policyPath, { env: io.env });
+    // phi-gate's own topics as the environment sets them (the defaults otherwise)
+    const policy = await loadPolicy(policyPath, { env: io.env, topics: loadTopicsConfig(io.env) });
+    const transport = transportProblems(values, io.env);
     const checked = await schemaChecks(policy, values, io);
     if (checked === null) return EXIT.invalid;
-    const warnings = [...policy.warnings, ...checked.warnings];
+    const warnings = [...transport, ...policy.warnings, ...checked.warnings];
     const { problems } = checked;
     for (const w of warnings) io.stderr.write(`warning: ${w.path}: ${w.message}\n`);
     if (problems.length > 0) {

@@ -3,13 +3,15 @@
  * would receive for one event. The event is natural JSON (as a person writes a Segment event);
  * the schema defaults to the package's schemas/segment-event.avsc. Prints one JSON object keyed by
  * destination: the sanitized event, or null where it is filtered or failed closed. --explain maps
- * each destination to { event, outcome, fields, kids, policyVersion, errorCode } instead.
+ * each destination to { event, outcome, fields, kids, policyVersion, errorCode } instead. Every
+ * mismatch between the event and the schema is an error (all listed); event fields the schema does
+ * not have are warnings on stderr (they are dropped, as a producer's serializer would drop them).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import avro from 'avsc';
 import { formatProblems, isPhiGateError, PhiGateError } from '../errors.ts';
-import { fromNaturalJson, loadPolicy, packageRoot } from '../policy/index.ts';
+import { loadPolicy, naturalJson, packageRoot } from '../policy/index.ts';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
@@ -61,7 +63,14 @@ export const preview: Command = async (argv, io) => {
         `schema '${schemaPath}' is not a usable Avro schema (${(err as Error).message})`,
       );
     }
-    const record = fromNaturalJson(type, await readJson(resolve(io.cwd, values.event), 'event'), schema);
+    const { value: record, ignored } = naturalJson(
+      type,
+      await readJson(resolve(io.cwd, values.event), 'event'),
+      schema,
+    );
+    // a field the schema lacks never reaches a destination: say so rather than preview silently without it
+    for (const path of ignored)
+      io.stderr.write(`warning: event field ${path} is not in the schema ${schemaPath}: ignored\n`);
 
     const out: Record<string, unknown> = {};
     for (const d of policy.destinations) {

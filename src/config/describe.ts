@@ -36,6 +36,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     registry: {
       url: registry.url,
       auth: registry.auth === null ? null : { username: registry.auth.username, password: SET },
+      ...(registry.bearerToken === undefined ? {} : { bearerToken: SET }),
+      ...(registry.ca === undefined ? {} : { ca: SET }),
       timeoutMs: registry.timeoutMs,
     },
     topics: { ...config.topics },

@@ -1,6 +1,6 @@
 /** Runtime configuration from environment variables: validated once at start, then frozen. */
 export { describeConfig } from './describe.ts';
-export { loadConfig, loadRegistryConfig } from './load.ts';
+export { loadConfig, loadKafkaConfig, loadRegistryConfig, loadTopicsConfig } from './load.ts';
 export {
   type Config,
   ENV_VARS,
@@ -12,3 +12,4 @@ export {
   type SaslMechanism,
   type VarName,
 } from './schema.ts';
+export { type TransportSettings, transportWarnings } from './warnings.ts';

@@ -56,6 +56,7 @@ function deepFreeze<T>(value: T): T {
 function assemble(v: EnvValues): Config {
   const saslPassword = v.KAFKA_SASL_PASSWORD ?? v.KAFKA_SASL_PASSWORD_FILE;
   const registryPassword = v.SCHEMA_REGISTRY_PASSWORD ?? v.SCHEMA_REGISTRY_PASSWORD_FILE;
+  const bearerToken = v.SCHEMA_REGISTRY_BEARER_TOKEN ?? v.SCHEMA_REGISTRY_BEARER_TOKEN_FILE;
   return {
     kafka: {
       brokers: v.KAFKA_BROKERS,
@@ -82,6 +83,8 @@ function assemble(v: EnvValues): Config {
         v.SCHEMA_REGISTRY_USERNAME === undefined
           ? null
           : { username: v.SCHEMA_REGISTRY_USERNAME, password: registryPassword! },
+      ...(bearerToken === undefined ? {} : { bearerToken }),
+      ...(v.SCHEMA_REGISTRY_CA_FILE === undefined ? {} : { ca: v.SCHEMA_REGISTRY_CA_FILE }),
       timeoutMs: v.SCHEMA_REGISTRY_TIMEOUT_MS,
     },
     topics: {
@@ -148,6 +151,9 @@ const REGISTRY_NAMES: readonly VarName[] = [
   'SCHEMA_REGISTRY_USERNAME',
   'SCHEMA_REGISTRY_PASSWORD',
   'SCHEMA_REGISTRY_PASSWORD_FILE',
+  'SCHEMA_REGISTRY_BEARER_TOKEN',
+  'SCHEMA_REGISTRY_BEARER_TOKEN_FILE',
+  'SCHEMA_REGISTRY_CA_FILE',
   'SCHEMA_REGISTRY_TIMEOUT_MS',
   'PHIGATE_INPUT_TOPIC',
 ];
@@ -164,4 +170,35 @@ export function loadRegistryConfig(env: Env): { registry: Config['registry']; in
   }
   const config = assemble(Object.fromEntries(values) as unknown as EnvValues);
   return deepFreeze({ registry: config.registry, inputTopic: config.topics.input });
+}
+
+const KAFKA_NAMES = (Object.keys(ENV_VARS) as VarName[]).filter((n) => n.startsWith('KAFKA_'));
+
+/**
+ * The Kafka connection settings alone, validated exactly as `loadConfig` does (what `phi-gate
+ * check` needs to judge the transport of the deployment whose environment it runs in).
+ * @throws PhiGateError PHIGATE_ERR_CONFIG listing every problem of those variables.
+ */
+export function loadKafkaConfig(env: Env): Config['kafka'] {
+  const { values, problems } = parseVariables(env, KAFKA_NAMES);
+  if (problems.length > 0) {
+    throw new PhiGateError('PHIGATE_ERR_CONFIG', 'Kafka configuration is invalid', { problems });
+  }
+  return deepFreeze(assemble(Object.fromEntries(values) as unknown as EnvValues).kafka);
+}
+
+const TOPIC_NAMES: readonly VarName[] = ['PHIGATE_INPUT_TOPIC', 'PHIGATE_AUDIT_TOPIC', 'PHIGATE_DLQ_TOPIC'];
+
+/**
+ * phi-gate's own topics alone (defaults applied), validated as `loadConfig` does: what `phi-gate
+ * check` needs to refuse a destination that writes to one of them.
+ * @throws PhiGateError PHIGATE_ERR_CONFIG listing every problem of those variables.
+ */
+export function loadTopicsConfig(env: Env): Pick<Config['topics'], 'input' | 'audit' | 'dlq'> {
+  const { values, problems } = parseVariables(env, TOPIC_NAMES);
+  if (problems.length > 0) {
+    throw new PhiGateError('PHIGATE_ERR_CONFIG', 'topic configuration is invalid', { problems });
+  }
+  const { input, audit, dlq } = assemble(Object.fromEntries(values) as unknown as EnvValues).topics;
+  return deepFreeze({ input, audit, dlq });
 }

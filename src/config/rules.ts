@@ -112,6 +112,43 @@ const registryAuthComplete: Rule = (input, problems) => {
   }
 };
 
+/** A bearer token (from one source) or basic auth, never both: the registry would see one of them. */
+const registryBearerAlone: Rule = (input, problems) => {
+  const token = input.isSet('SCHEMA_REGISTRY_BEARER_TOKEN');
+  const file = input.isSet('SCHEMA_REGISTRY_BEARER_TOKEN_FILE');
+  if (token && file) {
+    problems.push({
+      path: 'SCHEMA_REGISTRY_BEARER_TOKEN_FILE',
+      message: 'set SCHEMA_REGISTRY_BEARER_TOKEN or SCHEMA_REGISTRY_BEARER_TOKEN_FILE, not both',
+    });
+  }
+  if (!token && !file) return;
+  const basic = [
+    'SCHEMA_REGISTRY_USERNAME',
+    'SCHEMA_REGISTRY_PASSWORD',
+    'SCHEMA_REGISTRY_PASSWORD_FILE',
+  ] as const;
+  for (const name of basic) {
+    if (input.isSet(name)) {
+      problems.push({
+        path: name,
+        message:
+          'excludes a registry bearer token: use basic auth or SCHEMA_REGISTRY_BEARER_TOKEN(_FILE), not both',
+      });
+    }
+  }
+};
+
+const registryCaNeedsHttps: Rule = (input, problems) => {
+  const url = input.get('SCHEMA_REGISTRY_URL');
+  if (input.isSet('SCHEMA_REGISTRY_CA_FILE') && typeof url === 'string' && !url.startsWith('https:')) {
+    problems.push({
+      path: 'SCHEMA_REGISTRY_CA_FILE',
+      message: 'has no effect with an http:// SCHEMA_REGISTRY_URL: use https:// or unset it',
+    });
+  }
+};
+
 const retryOrdered: Rule = (input, problems) => {
   const initial = input.get('PHIGATE_RETRY_INITIAL_MS');
   const max = input.get('PHIGATE_RETRY_MAX_MS');
@@ -155,6 +192,8 @@ export const RULES: readonly Rule[] = [
   clientCertNeedsKey,
   saslComplete,
   registryAuthComplete,
+  registryBearerAlone,
+  registryCaNeedsHttps,
   retryOrdered,
   topicsDistinct,
 ];

@@ -128,6 +128,21 @@ export const ENV_VARS = {
     stripNewline: true,
     doc: 'file holding the registry password; one trailing newline is ignored',
   },
+  SCHEMA_REGISTRY_BEARER_TOKEN: {
+    kind: 'secret',
+    secret: true,
+    doc: 'registry bearer token, sent as Authorization: Bearer (or SCHEMA_REGISTRY_BEARER_TOKEN_FILE, not both; excludes basic auth)',
+  },
+  SCHEMA_REGISTRY_BEARER_TOKEN_FILE: {
+    kind: 'file',
+    secret: true,
+    stripNewline: true,
+    doc: 'file holding the registry bearer token, read once at start; one trailing newline is ignored',
+  },
+  SCHEMA_REGISTRY_CA_FILE: {
+    kind: 'file',
+    doc: 'PEM CA bundle trusted INSTEAD of the system CAs for an https:// SCHEMA_REGISTRY_URL',
+  },
   SCHEMA_REGISTRY_TIMEOUT_MS: {
     kind: 'integer',
     default: 5_000,
@@ -301,6 +316,10 @@ export interface Config {
     /** Without a trailing slash: append paths like `/schemas/ids/1`. */
     readonly url: string;
     readonly auth: null | { readonly username: string; readonly password: string };
+    /** Set instead of `auth` (never both). */
+    readonly bearerToken?: string;
+    /** PEM CA bundle for an https URL, replacing the system CAs. */
+    readonly ca?: string;
     readonly timeoutMs: number;
   };
   readonly topics: {

@@ -13,13 +13,15 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { formatProblems, isPhiGateError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { type Destination, loadPolicy, type Policy } from '../policy/index.ts';
+import { type Destination, loadPolicy, type Policy, type RuntimeTopics } from '../policy/index.ts';
 
 export type ReloadOutcome = 'applied' | 'rejected' | 'unchanged';
 
 export interface PolicySourceOptions {
   readonly file: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** A policy whose destination writes to one of these is refused, at start and on reload. */
+  readonly topics?: RuntimeTopics;
   readonly pollMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -47,7 +49,10 @@ export class PolicySource {
 
   /** Loads the initial policy; an invalid one is fatal at start (the error lists every problem). */
   static async open(options: PolicySourceOptions): Promise<PolicySource> {
-    const policy = await loadPolicy(options.file, { env: options.env });
+    const policy = await loadPolicy(options.file, {
+      env: options.env,
+      ...(options.topics ? { topics: options.topics } : {}),
+    });
     for (const w of policy.warnings) options.logger.warn({ path: w.path }, `policy warning: ${w.message}`);
     return new PolicySource(options, policy);
   }
@@ -119,7 +124,10 @@ export class PolicySource {
     const { logger, metrics } = this.#options;
     let next: Policy;
     try {
-      next = await loadPolicy(this.#options.file, { env: this.#options.env });
+      next = await loadPolicy(this.#options.file, {
+        env: this.#options.env,
+        ...(this.#options.topics ? { topics: this.#options.topics } : {}),
+      });
     } catch (err) {
       const text = isPhiGateError(err) ? formatProblems(err) : (err as Error).message;
       if (text !== this.#lastRejection) {

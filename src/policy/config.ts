@@ -118,13 +118,25 @@ function fieldRules(name: string, fields: unknown, problems: Problem[]): FieldRu
       });
       continue;
     }
-    const validShape = typeof raw === 'string' || isObj(raw);
-    if (validShape) out.push(Object.freeze({ pattern: parsed.pattern, rule: normalizeRule(raw) }));
+    // a rule the schema rejects is reported there, and must not stand in as another action here
+    // (an unknown string once became `encrypt`, and "encrypt is used by" followed)
+    if (isRuleShape(raw)) out.push(Object.freeze({ pattern: parsed.pattern, rule: normalizeRule(raw) }));
   }
   // Deterministic order regardless of YAML key order: versions and schemas must not depend on it.
   return out.sort((a, b) =>
     a.pattern.source < b.pattern.source ? -1 : a.pattern.source > b.pattern.source ? 1 : 0,
   );
+}
+
+const STRING_ACTIONS = new Set(['allow', 'drop', 'hash', 'encrypt']);
+const MAPPING_ACTIONS = new Set(['sha256', 'generalize', 'mask', 'url']);
+
+/** A string action, or a mapping with exactly one known action key (the schema checks the rest). */
+function isRuleShape(raw: unknown): boolean {
+  if (typeof raw === 'string') return STRING_ACTIONS.has(raw);
+  if (!isObj(raw)) return false;
+  const keys = Object.keys(raw);
+  return keys.length === 1 && MAPPING_ACTIONS.has(keys[0] as string);
 }
 
 /** Why a destination needs its hashKey (empty: it does not). */

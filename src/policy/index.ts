@@ -3,9 +3,10 @@
  * run plans per record. See docs/policy.md for the rules and their exact outputs.
  */
 
-export { fromNaturalJson } from './from-json.ts';
-export { loadPolicy, parsePolicy } from './load.ts';
+export { fromNaturalJson, naturalJson } from './from-json.ts';
+export { type LoadOptions, loadPolicy, parsePolicy } from './load.ts';
 export { packageRoot } from './package-root.ts';
+export type { RuntimeTopics } from './topics.ts';
 export type {
   CompileOptions,
   Decision,

@@ -11,18 +11,15 @@ import { PhiGateError, type Problem } from '../errors.ts';
 import { normalizePolicy } from './config.ts';
 import { loadPolicyKeys } from './keys.ts';
 import { buildPolicy } from './policy.ts';
+import { type RuntimeTopics, runtimeTopicProblems } from './topics.ts';
 import type { Policy } from './types.ts';
 import { validatePolicyShape } from './validate.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The count is not part of the message: formatProblems adds it beside the list. */
 function invalid(problems: readonly Problem[]): PhiGateError {
-  const n = problems.length;
-  return new PhiGateError(
-    'PHIGATE_ERR_POLICY_INVALID',
-    `policy is invalid (${n} problem${n === 1 ? '' : 's'})`,
-    { problems },
-  );
+  return new PhiGateError('PHIGATE_ERR_POLICY_INVALID', 'policy is invalid', { problems });
 }
 
 function parseYaml(text: string, problems: Problem[]): unknown {
@@ -37,7 +34,13 @@ function parseYaml(text: string, problems: Problem[]): unknown {
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-export function parsePolicy(text: string, opts: { baseDir: string; env: Env }): Policy {
+export interface LoadOptions {
+  readonly env: Env;
+  /** phi-gate's own topics, when known: no destination may write to one of them. */
+  readonly topics?: RuntimeTopics | undefined;
+}
+
+export function parsePolicy(text: string, opts: LoadOptions & { baseDir: string }): Policy {
   const problems: Problem[] = [];
   const doc = parseYaml(text, problems);
   if (problems.length > 0) throw invalid(problems);
@@ -45,12 +48,13 @@ export function parsePolicy(text: string, opts: { baseDir: string; env: Env }): 
     throw invalid([{ path: '(root)', message: 'must be a YAML mapping' }]);
   problems.push(...validatePolicyShape(doc));
   const { config, warnings } = normalizePolicy(doc, problems);
+  if (opts.topics !== undefined) problems.push(...runtimeTopicProblems(config, opts.topics));
   const keys = loadPolicyKeys(config, { baseDir: opts.baseDir, env: opts.env }, problems);
   if (problems.length > 0) throw invalid(problems);
   return buildPolicy(config, keys, warnings);
 }
 
-export async function loadPolicy(path: string, opts: { env: Env }): Promise<Policy> {
+export async function loadPolicy(path: string, opts: LoadOptions): Promise<Policy> {
   const file = resolve(path);
   let text: string;
   try {
@@ -62,5 +66,5 @@ export async function loadPolicy(path: string, opts: { env: Env }): Promise<Poli
       problems: [{ path: '(file)', message: `cannot read '${file}' (${code})` }],
     });
   }
-  return parsePolicy(text, { baseDir: dirname(file), env: opts.env });
+  return parsePolicy(text, { ...opts, baseDir: dirname(file) });
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { closestName } from '../config/suggest.ts';
 import type { Problem } from '../errors.ts';
 import { packageRoot } from './package-root.ts';
 import { displayPath, pointerSegments, type Segment } from './problem-path.ts';
@@ -18,19 +19,45 @@ export function policySchema(): object {
 
 function validator(): ValidateFunction {
   if (compiled === undefined) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false });
+    // verbose: errors carry the offending value (err.data), for did-you-mean suggestions
+    const ajv = new Ajv({
+      allErrors: true,
+      useDefaults: true,
+      strict: true,
+      strictTypes: false,
+      verbose: true,
+    });
     compiled = ajv.compile(policySchema());
   }
   return compiled;
 }
 
-function describe(err: ErrorObject): string {
+/** The allowed value a mistyped one most likely meant (`hashh` → `hash`), compared case-insensitively. */
+function suggestion(value: unknown, allowed: readonly unknown[]): string {
+  if (typeof value !== 'string') return '';
+  const names = allowed.map((v) => String(v));
+  const upper = names.map((n) => n.toUpperCase());
+  const guess = closestName(value, upper);
+  return guess === undefined ? '' : `did you mean ${names[upper.indexOf(guess)]}? `;
+}
+
+function describe(err: ErrorObject, value: unknown): string {
   const p = err.params as Record<string, unknown>;
   switch (err.keyword) {
-    case 'additionalProperties':
-      return 'unknown key';
-    case 'enum':
-      return `must be one of: ${(p.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`;
+    case 'additionalProperties': {
+      const known = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const guess = suggestion(p.additionalProperty, known);
+      return guess === '' ? 'unknown key' : `unknown key: ${guess.trim()}`;
+    }
+    case 'enum': {
+      const allowed = p.allowedValues as unknown[];
+      const list = allowed.map((v) => String(v)).join(', ');
+      const guess = suggestion(value, allowed);
+      // a field rule's string is an action name: say so, instead of a bare enum complaint
+      if (err.schemaPath.endsWith('/rule/then/enum'))
+        return `unknown action ${JSON.stringify(value)}${guess === '' ? ' ' : `: ${guess}`}(actions: ${list}, or a mapping with one of sha256, generalize, mask, url)`;
+      return guess === '' ? `must be one of: ${list}` : `${guess}(must be one of: ${list})`;
+    }
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`;
     case 'required':
@@ -67,7 +94,7 @@ export function validatePolicyShape(data: unknown): Problem[] {
       segments.push(String((err.params as { propertyName: string }).propertyName));
     // propertyNames also reports the pattern error under the same name: keep one.
     if (err.keyword === 'pattern' && err.schemaPath.includes('propertyNames')) continue;
-    const problem = { path: displayPath(segments), message: describe(err) };
+    const problem = { path: displayPath(segments), message: describe(err, err.data) };
     const key = `${problem.path}\u0000${problem.message}`;
     if (!seen.has(key)) {
       seen.add(key);

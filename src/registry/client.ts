@@ -5,16 +5,27 @@
  * subject's versions, one version's schema, a compatibility test). Every failure is classified
  * once, here:
  *
- * - 404 on an id (40403)            → PHIGATE_ERR_UNKNOWN_SCHEMA (the record goes to the DLQ)
- * - 409 / 422 on register           → PHIGATE_ERR_REGISTRY_REJECTED (that destination fails closed)
- * - network error, timeout, 5xx, 429 → PHIGATE_ERR_REGISTRY_UNAVAILABLE (pause and retry; never DLQ)
+ * - 404 with error_code 40403 on an id → PHIGATE_ERR_UNKNOWN_SCHEMA (the record goes to the DLQ);
+ *   remembered for `unknownSchemaTtlMs`, so an unknown id costs one request, not one per record
+ * - 404 with 40401 / 40402 on a subject lookup → "no such subject / version" (check only)
+ * - 409 / 422 on register              → PHIGATE_ERR_REGISTRY_REJECTED (that destination fails closed)
+ * - network error, timeout, 5xx, 429, 401, 403, and any other 404 (a wrong base path, an ingress
+ *   error page, a Confluent code that makes no sense for the call) → PHIGATE_ERR_REGISTRY_UNAVAILABLE
+ *   (pause and retry; never DLQ: only the registry saying "no such schema" condemns a record)
  */
 import { PhiGateError } from '../errors.ts';
+import { type Send, transport } from './transport.ts';
 
 export interface RegistryClientOptions {
   readonly url: string;
   readonly auth: null | { readonly username: string; readonly password: string };
+  /** Sent as `Authorization: Bearer` instead of basic auth (the config never sets both). */
+  readonly bearerToken?: string | undefined;
+  /** PEM CA bundle an https registry is verified against, instead of the system CAs. */
+  readonly ca?: string | undefined;
   readonly timeoutMs: number;
+  /** How long an id the registry does not know (40403) is answered from memory; default 30 s. */
+  readonly unknownSchemaTtlMs?: number;
   /** Called once per request with its operation and outcome, for metrics. */
   readonly onRequest?: (operation: Operation, outcome: 'ok' | 'not_found' | 'rejected' | 'error') => void;
 }
@@ -27,12 +38,23 @@ export interface RegisteredSchema {
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** Confluent error codes of a 404 (the only ones that mean "not there"). */
+const SUBJECT_NOT_FOUND = 40401;
+const VERSION_NOT_FOUND = 40402;
+const SCHEMA_NOT_FOUND = 40403;
+const UNKNOWN_SCHEMA_TTL_MS = 30_000;
+/** Bound of the unknown-id memory: past it, expired entries go, then all of them. */
+const UNKNOWN_SCHEMA_LIMIT = 10_000;
 
 export class RegistryClient {
   readonly #base: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
+  readonly #send: Send;
   readonly #onRequest: NonNullable<RegistryClientOptions['onRequest']>;
+  readonly #unknownTtlMs: number;
+  /** schema id → until when it is answered as unknown without asking. */
+  readonly #unknown = new Map<number, number>();
 
   constructor(options: RegistryClientOptions) {
     this.#base = options.url.replace(/\/+$/, '');
@@ -40,17 +62,27 @@ export class RegistryClient {
     if (options.auth) {
       const token = Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64');
       this.#headers.Authorization = `Basic ${token}`;
+    } else if (options.bearerToken !== undefined) {
+      this.#headers.Authorization = `Bearer ${options.bearerToken}`;
     }
+    this.#send = transport(options.ca);
     this.#timeoutMs = options.timeoutMs;
     this.#onRequest = options.onRequest ?? (() => undefined);
+    this.#unknownTtlMs = options.unknownSchemaTtlMs ?? UNKNOWN_SCHEMA_TTL_MS;
   }
 
   /** The writer schema registered under `id`. */
   async getSchema(id: number): Promise<RegisteredSchema> {
+    const until = this.#unknown.get(id);
+    if (until !== undefined) {
+      if (until > Date.now()) throw unknownSchema(id);
+      this.#unknown.delete(id);
+    }
     const res = await this.#request('get_schema', `/schemas/ids/${id}`, { method: 'GET' });
     if (res.status === 404) {
-      this.#onRequest('get_schema', 'not_found');
-      throw new PhiGateError('PHIGATE_ERR_UNKNOWN_SCHEMA', `schema id ${id} is not known to the registry`);
+      await this.#notFound('get_schema', res, [SCHEMA_NOT_FOUND], `schema id ${id}`);
+      this.#rememberUnknown(id);
+      throw unknownSchema(id);
     }
     const body = (await this.#json('get_schema', res)) as { schema?: unknown; schemaType?: unknown };
     if (typeof body.schema !== 'string') {
@@ -95,8 +127,7 @@ export class RegistryClient {
       method: 'GET',
     });
     if (res.status === 404) {
-      await res.body?.cancel();
-      this.#onRequest('get_subject', 'not_found');
+      await this.#notFound('get_subject', res, [SUBJECT_NOT_FOUND], `subject ${subject}`);
       return [];
     }
     const body = await this.#json('get_subject', res);
@@ -119,8 +150,12 @@ export class RegistryClient {
       { method: 'GET' },
     );
     if (res.status === 404) {
-      await res.body?.cancel();
-      this.#onRequest('get_subject', 'not_found');
+      await this.#notFound(
+        'get_subject',
+        res,
+        [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND],
+        `subject ${subject} version ${version}`,
+      );
       throw new PhiGateError('PHIGATE_ERR_UNKNOWN_SCHEMA', `subject ${subject} has no version ${version}`);
     }
     const body = (await this.#json('get_subject', res)) as {
@@ -155,8 +190,12 @@ export class RegistryClient {
       { method: 'POST', body: JSON.stringify({ schemaType: 'AVRO', schema }) },
     );
     if (res.status === 404) {
-      await res.body?.cancel();
-      this.#onRequest('compatibility', 'not_found');
+      await this.#notFound(
+        'compatibility',
+        res,
+        [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND],
+        `the compatibility test for ${subject}`,
+      );
       return true;
     }
     if (res.status === 409 || res.status === 422) {
@@ -193,7 +232,7 @@ export class RegistryClient {
   async #request(operation: Operation, path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${this.#base}${path}`, {
+      res = await this.#send(`${this.#base}${path}`, {
         ...init,
         headers: this.#headers,
         signal: AbortSignal.timeout(this.#timeoutMs),
@@ -218,6 +257,47 @@ export class RegistryClient {
       );
     }
     return res;
+  }
+
+  /**
+   * A 404 answer: returns when its Confluent error code is one of `expected` (the registry itself
+   * says the thing is not there); anything else — no JSON, no code, another code — is a registry
+   * that is not the one configured or not working: PHIGATE_ERR_REGISTRY_UNAVAILABLE.
+   */
+  async #notFound(
+    operation: Operation,
+    res: Response,
+    expected: readonly number[],
+    what: string,
+  ): Promise<void> {
+    const text = await res.text().catch(() => '');
+    let code: unknown;
+    try {
+      code = (JSON.parse(text) as { error_code?: unknown } | null)?.error_code;
+    } catch {
+      code = undefined;
+    }
+    if (typeof code === 'number' && expected.includes(code)) {
+      this.#onRequest(operation, 'not_found');
+      return;
+    }
+    this.#onRequest(operation, 'error');
+    const said = typeof code === 'number' ? `error code ${code}` : 'no Confluent error code';
+    throw new PhiGateError(
+      'PHIGATE_ERR_REGISTRY_UNAVAILABLE',
+      `schema registry answered HTTP 404 with ${said} for ${what} (expected ${expected.join(' or ')}): ` +
+        'is SCHEMA_REGISTRY_URL the Confluent-compatible API base?',
+    );
+  }
+
+  #rememberUnknown(id: number): void {
+    if (this.#unknownTtlMs <= 0) return;
+    const now = Date.now();
+    if (this.#unknown.size >= UNKNOWN_SCHEMA_LIMIT) {
+      for (const [k, until] of this.#unknown) if (until <= now) this.#unknown.delete(k);
+      if (this.#unknown.size >= UNKNOWN_SCHEMA_LIMIT) this.#unknown.clear();
+    }
+    this.#unknown.set(id, now + this.#unknownTtlMs);
   }
 
   /** A 409 / 422 answer: PHIGATE_ERR_REGISTRY_REJECTED with the registry's own words, bounded. */
@@ -249,6 +329,10 @@ export class RegistryClient {
       );
     }
   }
+}
+
+function unknownSchema(id: number): PhiGateError {
+  return new PhiGateError('PHIGATE_ERR_UNKNOWN_SCHEMA', `schema id ${id} is not known to the registry`);
 }
 
 function describe(err: unknown): string {

@@ -2,7 +2,8 @@
  * Schema caches in front of the registry:
  *
  * - WriterTypes: schema id → compiled avsc Type. The registry is asked once per id; concurrent misses
- *   for one id share a single request. Types are built with `wrapUnions: 'auto'` and no logical-type
+ *   for one id share a single request, and an id the registry does not know is remembered by the
+ *   client (RegistryClientOptions.unknownSchemaTtlMs), so its records do not ask one by one. Types are built with `wrapUnions: 'auto'` and no logical-type
  *   hooks: the policy engine walks exactly that shape.
  * - DerivedSchemas: (subject, derived schema) → registered id, likewise deduplicated. A rejection by
  *   the registry (incompatible evolution) is remembered for a while, so that a destination failing

@@ -9,9 +9,13 @@
  * schema resolution — rare (it needs per-key rules below a map of records), and correct by
  * construction.
  *
- * Decisions: every entry adds its path with the map key (`properties.extras.utm_source: allow`). A
- * key that value detectors flag is never written into a decision: its segment becomes
- * `<redact:email>` / `<flag:email>`, and under `redact` the entry is dropped.
+ * Decisions: map keys are data, so a decision never holds one. An entry's segment names the variant
+ * that decided it — the literal key a rule names (`properties.extras.utm_source`: policy text, not
+ * data), `*` for any other key, `<pii:<matcher>>` for any other key a matcher flags; a key that
+ * value detectors flag gets `<flag:<kinds>>` appended (`<flag:email>` alone for any other key), and
+ * under `redact` its entry is dropped as `<redact:<kinds>>`. Entries of one event that share a segment share its decision entries (a finding
+ * in any of them is kept), so the entries are a function of the event's shape and their frozen
+ * fields object is shared.
  */
 import avro from 'avsc';
 import { PhiGateError } from '../../errors.ts';
@@ -42,7 +46,7 @@ interface KeyDecision {
   /** null: the entry is dropped. */
   readonly node: Node | null;
   readonly convert: NodeFn;
-  /** Display path of the entry relative to the map's own prefix. */
+  /** Display path of the entry relative to the map's own prefix; never holds the key itself. */
   readonly keyRel: string;
   /** Action recorded for a dropped entry. */
   readonly dropLabel: string;
@@ -115,11 +119,17 @@ export function compileMap(
   const mode = env.detectorMode;
   const scanner = env.scanner;
   const decide = (key: string): KeyDecision => {
-    const node = literal.get(key) ?? (env.matchers.match(key) !== null ? genericHit : generic);
+    const named = literal.get(key);
+    const matcher = named === undefined ? env.matchers.match(key) : null;
+    const node = named ?? (matcher !== null ? genericHit : generic);
     const kinds: string[] = [];
-    if (scanner !== null) scanner(key, (kind) => kinds.push(kind));
+    if (scanner !== null) scanner(key, (kind) => kinds.includes(kind) || kinds.push(kind));
     const flagged = kinds.length > 0;
-    const keyRel = entryRel(pos, flagged ? `<${mode}:${kinds.join(',')}>` : key);
+    // one segment per (variant, key flag): entries sharing a segment get the same static actions
+    const base = named !== undefined ? key : matcher !== null ? `<pii:${matcher}>` : '';
+    const flag = flagged ? `<${mode}:${kinds.join(',')}>` : '';
+    const segment = flagged && mode === 'redact' ? flag : base + flag || '*';
+    const keyRel = entryRel(pos, segment);
     if (flagged && mode === 'redact') {
       return {
         node: null,
@@ -158,12 +168,13 @@ export function compileMap(
         st.note(full, d.dropLabel);
         continue;
       }
+      // the key's own flag first: note keeps the first action per path, findings merge into it
+      if (d.keyFlag !== null) st.note(full, d.keyFlag);
       const entries = d.node.entries;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as readonly [string, string];
         st.note(full + e[0], e[1]);
       }
-      if (d.keyFlag !== null) st.note(full, d.keyFlag);
       st.prefix = full;
       out[key] = d.convert(v[key]);
       st.prefix = saved;

@@ -20,15 +20,29 @@ export class ApplyState {
     this.failPath = null;
   }
 
+  /**
+   * Records a map entry's action. Several entries of one map can share a path (`extras.*`): the
+   * first action stays, so a finding already noted there is not overwritten by the next entry's
+   * static `allow` (entries sharing a path come from one compiled variant: same static actions).
+   */
   note(path: string, action: string): void {
     if (this.dynamic === null) this.dynamic = Object.create(null) as Record<string, string>;
-    this.dynamic[path] = action;
+    if (!(path in this.dynamic)) this.dynamic[path] = action;
   }
 
-  /** Adds a detector finding, keeping earlier kinds for the same path (`redact:email,phone`). */
+  /** Adds a detector finding, keeping earlier kinds for the same path (`redact:email,phone`), once each. */
   noteFinding(path: string, mode: string, kind: string): void {
-    const prev = this.dynamic?.[path];
-    this.note(path, prev?.startsWith(`${mode}:`) ? `${prev},${kind}` : `${mode}:${kind}`);
+    if (this.dynamic === null) this.dynamic = Object.create(null) as Record<string, string>;
+    const prev = this.dynamic[path];
+    if (prev?.startsWith(`${mode}:`)) {
+      if (
+        !prev
+          .slice(mode.length + 1)
+          .split(',')
+          .includes(kind)
+      )
+        this.dynamic[path] = `${prev},${kind}`;
+    } else this.dynamic[path] = `${mode}:${kind}`;
   }
 
   /**

@@ -51,6 +51,20 @@ describe('phi-gate check --registry', () => {
     assert.match(r.stdout, new RegExp(`1 version\\(s\\) of ${input}, 1 derived schema\\(s\\) tested`));
   });
 
+  test('registry basic auth over http:// is a transport warning; the password is never printed', async () => {
+    const r = await runCommand(
+      check,
+      ['--policy', policyFile('auth', 'allow'), '--registry', '--subject', input],
+      {
+        cwd: ROOT,
+        env: { ...ENV, SCHEMA_REGISTRY_USERNAME: 'reader', SCHEMA_REGISTRY_PASSWORD: 'made-up-password-2' },
+      },
+    );
+    assert.equal(r.code, EXIT.ok, r.stderr);
+    assert.match(r.stderr, /^warning: transport: registry basic auth over http:\/\//m);
+    assert.doesNotMatch(r.stderr + r.stdout, /made-up-password-2/);
+  });
+
   test('a change the registry would refuse is a problem; a compatible one is not', async () => {
     // What the pipeline registers for the first policy, under BACKWARD compatibility.
     const policy = await loadPolicy(policyFile('registered', 'allow'), { env: ENV });

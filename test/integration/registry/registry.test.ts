@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { isPhiGateError } from '../../../src/errors.ts';
+import { Decoder } from '../../../src/pipeline/decode.ts';
 import { RegistryClient } from '../../../src/registry/client.ts';
 import { DerivedSchemas, WriterTypes } from '../../../src/registry/schemas.ts';
 import { REGISTRY_URL, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
@@ -58,6 +59,58 @@ describe('registry client', () => {
     await assert.rejects(
       types.load(2_000_000_000),
       (err) => isPhiGateError(err, 'PHIGATE_ERR_UNKNOWN_SCHEMA') && err.disposition === 'dlq',
+    );
+  });
+
+  test('the registry answers an unknown id with 40403: the record is dead-lettered, and the miss remembered', async () => {
+    const res = await fetch(`${REGISTRY_URL}/schemas/ids/2000000001`);
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { error_code?: unknown }).error_code, 40403);
+    const fresh = new RegistryClient({
+      url: REGISTRY_URL,
+      auth: null,
+      timeoutMs: 5000,
+      onRequest: (op, outcome) => requests.push(`${op}:${outcome}`),
+    });
+    const decoder = new Decoder(new WriterTypes(fresh));
+    const framed = Buffer.from([0, 0x77, 0x35, 0x94, 0x01, 0x02]); // id 2000000001
+    requests.length = 0;
+    for (let i = 0; i < 5; i++) {
+      const out = await decoder.decode(framed);
+      assert.equal(out.ok, false);
+      assert.ok(!out.ok && isPhiGateError(out.error, 'PHIGATE_ERR_UNKNOWN_SCHEMA'));
+      assert.equal(!out.ok && out.error.disposition, 'dlq');
+    }
+    assert.deepEqual(requests, ['get_schema:not_found'], 'one registry request for five records');
+  });
+
+  test('a wrong base path (404 without 40403) is PHIGATE_ERR_REGISTRY_UNAVAILABLE: pause, never DLQ', async () => {
+    const wrong = new RegistryClient({
+      url: new URL('/apis/nope', REGISTRY_URL).toString(),
+      auth: null,
+      timeoutMs: 5000,
+    });
+    await assert.rejects(
+      wrong.getSchema(1),
+      (err) => isPhiGateError(err, 'PHIGATE_ERR_REGISTRY_UNAVAILABLE') && err.disposition === 'pause',
+    );
+    const decoder = new Decoder(new WriterTypes(wrong));
+    await assert.rejects(
+      async () => decoder.decode(Buffer.from([0, 0, 0, 0, 1, 0])),
+      (err) => isPhiGateError(err, 'PHIGATE_ERR_REGISTRY_UNAVAILABLE'),
+      'the decoder throws (the batch pauses) instead of returning a dead letter',
+    );
+    await assert.rejects(wrong.subjectVersions('events.raw-value'), (err) =>
+      isPhiGateError(err, 'PHIGATE_ERR_REGISTRY_UNAVAILABLE'),
+    );
+  });
+
+  test('subject lookups of a missing subject (40401): no versions, compatible with anything', async () => {
+    const subject = `${uniqueName('missing')}-value`;
+    assert.deepEqual(await client.subjectVersions(subject), []);
+    assert.equal(await client.isCompatible(subject, JSON.stringify({ type: 'string' })), true);
+    await assert.rejects(client.subjectSchema(subject, 1), (err) =>
+      isPhiGateError(err, 'PHIGATE_ERR_UNKNOWN_SCHEMA'),
     );
   });
 

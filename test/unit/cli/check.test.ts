@@ -55,12 +55,53 @@ describe('phi-gate check', () => {
       /- version: must be 1/,
       /- destinations\.d\.mode: must be one of: allowlist, blocklist/,
       /- destinations\.d\.fields\["a\.\.b"\]: bad path/,
-      /- destinations\.d\.fields\["x"\]: must be one of/,
+      /- destinations\.d\.fields\["x"\]: unknown action "shred"/,
       /- destinations\.d\.hashKey: missing/,
     ]) {
       assert.match(r.err, line);
     }
     assert.equal(r.out, '');
+  });
+
+  test('transport warnings of the environment it runs in: SASL without TLS', async () => {
+    const env = {
+      KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'phigate',
+      KAFKA_SASL_PASSWORD: 'made-up-password-1',
+    };
+    const r = await run(['--policy', 'deploy/examples/policy.yaml'], env);
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.match(r.err, /^warning: transport: KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true/m);
+    assert.doesNotMatch(r.err + r.out, /made-up-password-1/);
+    const secure = await run(['--policy', 'deploy/examples/policy.yaml'], { ...env, KAFKA_SSL: 'true' });
+    assert.doesNotMatch(secure.err, /warning: transport/);
+    const broken = await run(['--policy', 'deploy/examples/policy.yaml'], {
+      KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_SASL_MECHANISM: 'plain',
+    });
+    assert.equal(broken.code, EXIT.invalid);
+    assert.match(broken.err, /KAFKA_SASL_USERNAME: is required/);
+  });
+
+  test("a destination on phi-gate's own topics (as the environment names them) is a problem", async () => {
+    const file = tempPolicy(
+      'version: 1\ndestinations:\n  d:\n    key: drop\n    topic: events.raw\n    fields: { userId: drop, anonymousId: drop }\n',
+    );
+    const r = await run(['--policy', file]);
+    assert.equal(r.code, EXIT.invalid);
+    assert.match(
+      r.err,
+      /destinations\.d\.topic: topic 'events\.raw' is the input topic \(PHIGATE_INPUT_TOPIC\)/,
+    );
+    const moved = await run(['--policy', file], {
+      PHIGATE_INPUT_TOPIC: 'events.in',
+      PHIGATE_DLQ_TOPIC: 'events.raw',
+    });
+    assert.equal(moved.code, EXIT.invalid);
+    assert.match(moved.err, /is the dead-letter topic \(PHIGATE_DLQ_TOPIC\)/);
+    const elsewhere = await run(['--policy', file], { PHIGATE_INPUT_TOPIC: 'events.in' });
+    assert.equal(elsewhere.code, EXIT.ok, elsewhere.err);
   });
 
   test('usage errors', async () => {

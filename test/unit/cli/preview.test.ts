@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -55,6 +55,23 @@ describe('phi-gate preview', () => {
     // The demo key pair round-trips.
     const key = loadPrivateKey(join(EXAMPLES, 'keys', 'DEMO-ONLY-warehouse-2026-01.key.pem'));
     assert.equal(decryptValue(out.warehouse.event.properties.mrn, key), 'MRN-00482913');
+  });
+
+  test('--explain never shows a map key: entries are generalized (made-up name and diagnosis)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const src = JSON.parse(readFileSync(event('provider-search.json'), 'utf8'));
+    src.properties.extras['Winifred Ashcombe: type 2 diabetes'] = 'x';
+    writeFileSync(join(dir, 'e.json'), JSON.stringify(src));
+    const r = await run(['--policy', POLICY, '--event', join(dir, 'e.json'), '--explain']);
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.doesNotMatch(r.err, /Winifred|Ashcombe|diabetes/);
+    const out = JSON.parse(r.out) as Record<string, { event: unknown; fields: Record<string, string> }>;
+    // mixpanel's policy allows extras.* (the entry reaches its event); no decision names the key
+    for (const [name, d] of Object.entries(out))
+      assert.doesNotMatch(JSON.stringify({ ...d, event: null }), /Winifred|Ashcombe|diabetes/, name);
+    const fields = out.mixpanel?.fields ?? {};
+    assert.equal(fields['properties.extras.*'], 'allow');
+    assert.equal(fields['properties.extras.<pii:insurance_id>'], 'drop');
   });
 
   test('every example event previews; PHI in free text never reaches mixpanel', async () => {
@@ -113,9 +130,35 @@ describe('phi-gate preview', () => {
     writeFileSync(join(dir, 'e.json'), JSON.stringify({ type: 'track' }));
     const bad = await run(['--policy', POLICY, '--event', join(dir, 'e.json')]);
     assert.equal(bad.code, EXIT.failure);
-    assert.match(bad.err, /PHIGATE_ERR_INPUT: messageId: is required/);
+    assert.match(bad.err, /PHIGATE_ERR_INPUT: event does not fit the schema \(\d+ problems\)/);
+    assert.match(bad.err, /- messageId: is required/);
     assert.equal((await run(['--policy', POLICY, '--event', join(dir, 'nope.json')])).code, EXIT.failure);
     assert.equal((await run(['--policy', POLICY])).code, EXIT.usage);
+  });
+
+  test('every mismatch is reported, and event fields the schema lacks are warnings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const src = JSON.parse(readFileSync(event('provider-search.json'), 'utf8'));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({ ...src, messageId: 7, timestamp: 'soon', userId: ['x'] }),
+    );
+    const bad = await run(['--policy', POLICY, '--event', join(dir, 'bad.json')]);
+    assert.equal(bad.code, EXIT.failure);
+    assert.match(bad.err, /\(3 problems\)/);
+    for (const path of ['messageId', 'timestamp', 'userId']) assert.match(bad.err, new RegExp(`- ${path}: `));
+    writeFileSync(
+      join(dir, 'extra.json'),
+      JSON.stringify({ ...src, campaign: 'winter', properties: { ...src.properties, specialtyy: 'x' } }),
+    );
+    const extra = await run(['--policy', POLICY, '--event', join(dir, 'extra.json')]);
+    assert.equal(extra.code, EXIT.ok, extra.err);
+    assert.match(
+      extra.err,
+      /^warning: event field properties\.specialtyy is not in the schema .*: ignored$/m,
+    );
+    assert.match(extra.err, /^warning: event field campaign is not in the schema/m);
+    assert.ok(JSON.parse(extra.out).mixpanel, 'the preview still runs');
   });
 
   test('the default schema resolves from the package root, not the working directory', async () => {

@@ -37,6 +37,18 @@ describe('describeConfig', () => {
     });
   });
 
+  test('the registry bearer token and CA show as [set]', () => {
+    const config = loadConfig({
+      ...minimalEnv(files),
+      SCHEMA_REGISTRY_URL: 'https://registry.internal/apis/ccompat/v7',
+      SCHEMA_REGISTRY_BEARER_TOKEN: CANARY,
+      SCHEMA_REGISTRY_CA_FILE: files.ca,
+    });
+    const described = describeConfig(config);
+    assert.ok(!JSON.stringify(described).includes(CANARY), 'the token leaked into describeConfig');
+    assert.deepEqual(described.registry, { ...config.registry, bearerToken: '[set]', ca: '[set]' });
+  });
+
   test('covers every secret variable of the schema', () => {
     // If a secret variable is added to schema.ts, this lists it until describeConfig handles it.
     const secrets = Object.entries(ENV_VARS)
@@ -47,6 +59,8 @@ describe('describeConfig', () => {
       'KAFKA_SASL_PASSWORD',
       'KAFKA_SASL_PASSWORD_FILE',
       'KAFKA_SSL_KEY_FILE',
+      'SCHEMA_REGISTRY_BEARER_TOKEN',
+      'SCHEMA_REGISTRY_BEARER_TOKEN_FILE',
       'SCHEMA_REGISTRY_PASSWORD',
       'SCHEMA_REGISTRY_PASSWORD_FILE',
     ]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig, loadRegistryConfig } from '../../../src/config/index.ts';
+import { loadConfig, loadKafkaConfig, loadRegistryConfig } from '../../../src/config/index.ts';
 import { formatProblems, isPhiGateError, PhiGateError } from '../../../src/errors.ts';
 import { CANARY, type Files, makeFiles, minimalEnv, problemFor, problemsOf } from './_env.ts';
 
@@ -324,6 +324,44 @@ describe('loadConfig', () => {
     );
   });
 
+  test('registry bearer token: one source, never with basic auth; every problem at once', () => {
+    const token = loadConfig({ ...minimalEnv(files), SCHEMA_REGISTRY_BEARER_TOKEN_FILE: files.password });
+    assert.equal(token.registry.bearerToken, CANARY, 'one trailing newline stripped');
+    assert.equal(token.registry.auth, null);
+    assert.equal(
+      loadConfig({ ...minimalEnv(files), SCHEMA_REGISTRY_BEARER_TOKEN: ` ${CANARY}` }).registry.bearerToken,
+      ` ${CANARY}`,
+    );
+    const both = problemsOf({
+      ...minimalEnv(files),
+      SCHEMA_REGISTRY_BEARER_TOKEN: CANARY,
+      SCHEMA_REGISTRY_BEARER_TOKEN_FILE: files.password,
+      SCHEMA_REGISTRY_USERNAME: 'u',
+      SCHEMA_REGISTRY_PASSWORD: CANARY,
+    });
+    assert.equal(
+      problems(both),
+      'SCHEMA_REGISTRY_BEARER_TOKEN_FILE,SCHEMA_REGISTRY_PASSWORD,SCHEMA_REGISTRY_USERNAME',
+    );
+    assert.match(problemFor(both, 'SCHEMA_REGISTRY_USERNAME'), /excludes a registry bearer token/);
+    assert.match(problemFor(both, 'SCHEMA_REGISTRY_BEARER_TOKEN_FILE'), /not both/);
+  });
+
+  test('registry CA file: loaded for an https URL, a problem with http://', () => {
+    const https = loadConfig({
+      ...minimalEnv(files),
+      SCHEMA_REGISTRY_URL: 'https://registry.internal/apis/ccompat/v7',
+      SCHEMA_REGISTRY_CA_FILE: files.ca,
+    });
+    assert.equal(https.registry.ca, '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n');
+    const http = problemsOf({ ...minimalEnv(files), SCHEMA_REGISTRY_CA_FILE: files.ca });
+    assert.match(
+      problemFor(http, 'SCHEMA_REGISTRY_CA_FILE'),
+      /no effect with an http:\/\/ SCHEMA_REGISTRY_URL/,
+    );
+    assert.equal(loadConfig(minimalEnv(files)).registry.ca, undefined);
+  });
+
   test('retry: the initial back-off must not exceed the maximum', () => {
     const problems = problemsOf({
       ...minimalEnv(files),
@@ -425,6 +463,23 @@ describe('loadRegistryConfig (phi-gate check --registry)', () => {
         assert.ok(!JSON.stringify(err.problems).includes(CANARY));
         return true;
       },
+    );
+  });
+});
+
+describe('loadKafkaConfig (phi-gate check: the transport warnings)', () => {
+  test('the Kafka settings alone, with the same rules', () => {
+    const kafka = loadKafkaConfig({
+      KAFKA_BROKERS: 'k:9092',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: CANARY,
+    });
+    assert.equal(kafka.ssl, false);
+    assert.equal(kafka.sasl?.mechanism, 'plain');
+    assert.throws(
+      () => loadKafkaConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'plain' }),
+      (err: unknown) => isPhiGateError(err, 'PHIGATE_ERR_CONFIG') && err.problems.length === 2,
     );
   });
 });

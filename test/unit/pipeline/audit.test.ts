@@ -23,6 +23,25 @@ function decision(fields: Record<string, string>): Decision {
 }
 
 describe('AuditEncoder', () => {
+  it('an audit entry of a plan decision never holds a map key (made-up name and diagnosis)', async () => {
+    const { destinationFrom, SEGMENT_TYPE, segment } = await import('../policy/support.ts');
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    for (const rule of ['allow', 'drop', 'hash']) {
+      const plan = destinationFrom(
+        `    fields: { properties.extras.*: ${rule}, properties.extras.utm_source: allow }\n`,
+      ).compile(SEGMENT_TYPE);
+      const keys = ['Rosalind Pettigrew - HIV positive', 'utm_source', 'ssn'];
+      const r = plan.apply(
+        segment({ properties: { extras: Object.fromEntries(keys.map((k) => [k, 'x'])) } }),
+      );
+      const message = audit.event(r.decision, 'msg-1', source, null, 1_767_225_600_000);
+      const bytes = (message.value as Buffer).toString('latin1');
+      assert.doesNotMatch(bytes, /Rosalind|Pettigrew|HIV/, rule);
+      assert.match(bytes, /properties\.extras\.\*/, rule);
+      assert.match(bytes, /properties\.extras\.utm_source/, rule); // a key the policy names is policy text
+    }
+  });
+
   it('writes exactly what avsc writes for the whole entry, whether the fields map is cached or not', async () => {
     const audit = await AuditEncoder.create(client, 'events.audit');
     const shared = Object.freeze({ 'properties.mrn': 'encrypt', userId: 'hmac-sha256' });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isPhiGateError } from '../../../src/errors.ts';
-import { fromNaturalJson } from '../../../src/policy/index.ts';
+import { fromNaturalJson, naturalJson } from '../../../src/policy/index.ts';
 import { deliver, destinationFrom, SEGMENT_SCHEMA, SEGMENT_TYPE, typeOf } from './support.ts';
 
 const SCHEMA = {
@@ -50,9 +50,51 @@ describe('fromNaturalJson', () => {
       () => fromNaturalJson(TYPE, { at: 1 }, SCHEMA),
       (err: unknown) =>
         isPhiGateError(err, 'PHIGATE_ERR_INPUT') &&
-        /required/.test(err.message) &&
-        /^required:/.test(err.message),
+        err.problems.length === 1 &&
+        err.problems[0]?.path === 'required' &&
+        /is required/.test(err.problems[0]?.message ?? ''),
     );
+  });
+  test('every mismatch at once, map entries named * (keys are data)', () => {
+    assert.throws(
+      () =>
+        fromNaturalJson(TYPE, { at: 'not a date', n: 'five', tags: { 'Wilhelmina Strood': [1] } }, SCHEMA),
+      (err: unknown) => {
+        assert.ok(isPhiGateError(err, 'PHIGATE_ERR_INPUT'));
+        assert.deepEqual(
+          err.problems.map((p) => `${p.path}: ${p.message}`),
+          [
+            'at: is not an ISO 8601 date-time',
+            'n: matches no branch of its union',
+            'tags.*: matches no branch of its union',
+            'required: is required (no default in the schema)',
+          ],
+        );
+        assert.doesNotMatch(JSON.stringify(err.problems), /Wilhelmina/);
+        return true;
+      },
+    );
+  });
+  test('fields the schema does not have are listed (and dropped), also inside union branches', () => {
+    const nested = {
+      type: 'record',
+      name: 'N',
+      fields: [
+        { name: 'a', type: 'string' },
+        {
+          name: 'inner',
+          type: ['null', { type: 'record', name: 'I', fields: [{ name: 'b', type: 'int' }] }],
+          default: null,
+        },
+      ],
+    };
+    const { value, ignored } = naturalJson(
+      typeOf(nested),
+      { a: 'x', extra: 1, inner: { b: 2, typo_c: 3 } },
+      nested,
+    );
+    assert.deepEqual(ignored, ['inner.typo_c', 'extra']);
+    assert.deepEqual(JSON.parse(JSON.stringify(value)), { a: 'x', inner: { b: 2 } });
   });
   test('a value of the wrong type is an input error', () => {
     assert.throws(() => fromNaturalJson(TYPE, { at: 'not a date', required: 'r' }, SCHEMA), {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { isPhiGateError, type PhiGateError } from '../../../src/errors.ts';
+import { formatProblems, isPhiGateError, type PhiGateError } from '../../../src/errors.ts';
 import { loadPolicy, parsePolicy } from '../../../src/policy/index.ts';
 import { KEYS, policyFrom, ROOT, TEST_ENV } from './support.ts';
 
@@ -76,7 +76,10 @@ describe('loader: every problem at once, each with its path', () => {
       'destinations.mixpanel.fields["properties.dob"].generalize',
       /must be one of: year, month, birthyear, age, zip3/,
     ],
-    ['destinations.mixpanel.fields["properties.x"]', /must be one of: allow, drop, hash, encrypt/],
+    [
+      'destinations.mixpanel.fields["properties.x"]',
+      /unknown action "shred" \(actions: allow, drop, hash, encrypt/,
+    ],
     ['destinations.mixpanel.fields["properties.y"]', /exactly one of: sha256, generalize, mask, url/],
     ['destinations.mixpanel.hashKey', /missing: hash is used by key: hash.*fields\["properties.email"\]/],
     ['destinations.ads.encryption', /missing: encrypt is used by fields\["properties.mrn"\]/],
@@ -102,6 +105,82 @@ describe('loader: every problem at once, each with its path', () => {
   }
   test('no problem message contains a secret', () => {
     for (const p of problems) assert.doesNotMatch(p.message, new RegExp(TEST_ENV.HK as string));
+  });
+});
+
+describe('loader: a mistyped action', () => {
+  const yaml = `version: 1
+destinations:
+  d:
+    hashKey: { env: HK }
+    fomat: json
+    format: avroo
+    fields: { properties.email: hashh, properties.x: { sha265: email }, properties.y: shred }
+`;
+  const problems = problemsOf(yaml);
+  const text = problems.map((p) => `${p.path}: ${p.message}`);
+  test('is an unknown action with a suggestion, not a missing encryption key', () => {
+    assert.ok(
+      text.includes(
+        'destinations.d.fields["properties.email"]: unknown action "hashh": did you mean hash? (actions: allow, drop, hash, encrypt, or a mapping with one of sha256, generalize, mask, url)',
+      ),
+      text.join('\n'),
+    );
+    assert.ok(!text.some((t) => /encrypt is used by|encryption/.test(t)), text.join('\n'));
+  });
+  test('mistyped keys and enum values get a suggestion too; one problem per mistake', () => {
+    assert.deepEqual(text.slice().sort(), [
+      'destinations.d.fields["properties.email"]: unknown action "hashh": did you mean hash? (actions: allow, drop, hash, encrypt, or a mapping with one of sha256, generalize, mask, url)',
+      'destinations.d.fields["properties.x"].sha265: unknown key: did you mean sha256?',
+      'destinations.d.fields["properties.y"]: unknown action "shred" (actions: allow, drop, hash, encrypt, or a mapping with one of sha256, generalize, mask, url)',
+      'destinations.d.fomat: unknown key: did you mean format?',
+      'destinations.d.format: did you mean avro? (must be one of: avro, json)',
+    ]);
+  });
+  test('the formatted error counts the problems once', () => {
+    try {
+      policyFrom(yaml);
+      assert.fail('expected a rejection');
+    } catch (err) {
+      const first = formatProblems(err as PhiGateError).split('\n')[0];
+      assert.equal(first, 'PHIGATE_ERR_POLICY_INVALID: policy is invalid (5 problems)');
+    }
+  });
+});
+
+describe("loader: no destination writes to phi-gate's own topics", () => {
+  const yaml = `version: 1
+destinations:
+  a: { hashKey: { env: HK }, topic: events.raw }
+  b: { hashKey: { env: HK }, topic: audit }
+  c: { hashKey: { env: HK }, topic: dlq }
+  d: { hashKey: { env: HK }, topic: events.raw }
+  e: { hashKey: { env: HK } }
+`;
+  const topics = { input: 'events.raw', audit: 'audit', dlq: 'dlq' };
+  test('the input, audit and DLQ topics, and another destination’s topic: every problem at once', () => {
+    assert.throws(
+      () => parsePolicy(yaml, { baseDir: KEYS, env: TEST_ENV, topics }),
+      (err: unknown) => {
+        assert.ok(isPhiGateError(err, 'PHIGATE_ERR_POLICY_INVALID'));
+        assert.deepEqual(
+          err.problems.map((p) => `${p.path}: ${p.message}`),
+          [
+            "destinations.d.topic: topic 'events.raw' is also used by destination 'a'",
+            "destinations.a.topic: topic 'events.raw' is the input topic (PHIGATE_INPUT_TOPIC): a destination needs a topic of its own",
+            "destinations.b.topic: topic 'audit' is the audit topic (PHIGATE_AUDIT_TOPIC): a destination needs a topic of its own",
+            "destinations.c.topic: topic 'dlq' is the dead-letter topic (PHIGATE_DLQ_TOPIC): a destination needs a topic of its own",
+            "destinations.d.topic: topic 'events.raw' is the input topic (PHIGATE_INPUT_TOPIC): a destination needs a topic of its own",
+          ],
+        );
+        return true;
+      },
+    );
+  });
+  test('without runtime topics only the destinations are compared with each other', () => {
+    const fine = 'version: 1\ndestinations:\n  a: { hashKey: { env: HK }, topic: events.raw }\n';
+    assert.equal(parsePolicy(fine, { baseDir: KEYS, env: TEST_ENV }).destinations[0]?.topic, 'events.raw');
+    assert.throws(() => parsePolicy(fine, { baseDir: KEYS, env: TEST_ENV, topics }), /policy is invalid/);
   });
 });
 

@@ -29,7 +29,7 @@ describe('decisions', () => {
     const f = r.decision.fields;
     assert.equal(f['properties.mrn'], 'encrypt');
     assert.equal(f['properties.notes'], 'flag:email');
-    assert.equal(f['properties.extras.visit_type'], 'allow');
+    assert.equal(f['properties.extras.*'], 'allow');
     assert.equal(f.userId, 'hash');
     assert.equal(f.traits, 'drop');
   });
@@ -42,7 +42,7 @@ describe('decisions', () => {
     assert.ok(Object.isFrozen(same.decision.fields));
     assert.notEqual(other.decision.fields, r.decision.fields);
     assert.equal(other.decision.fields['properties.notes'], 'allow');
-    assert.equal(other.decision.fields['properties.extras.visit_type'], 'allow');
+    assert.equal(other.decision.fields['properties.extras.*'], 'allow');
   });
   test('flag leaves the value as it is', () => {
     assert.equal(
@@ -62,6 +62,17 @@ describe('decisions', () => {
   test('the encrypted value decrypts with the active key', () => {
     const mrn = r.outcome === 'delivered' ? (r.value as { properties: { mrn: string } }).properties.mrn : '';
     assert.equal(decrypt(mrn), 'MRN-1');
+  });
+  test('a finding in one map entry is kept when a later entry shares its path', () => {
+    const x = plan.apply(
+      segment({
+        properties: {
+          extras: { a: 'call 617-555-0142 or mail jane@example.com', b: 'ok', c: 'jane@example.com' },
+        },
+      }),
+    );
+    assert.equal(x.decision.fields['properties.extras.*'], 'flag:email,phone');
+    assert.doesNotMatch(JSON.stringify(x.decision), /jane|617/);
   });
   test('no decision ever holds a value', () => {
     assert.doesNotMatch(JSON.stringify(r.decision), /MRN-1|jane@example|video/);
@@ -100,12 +111,12 @@ describe('failing closed', () => {
       segment({ properties: { extras: { clinic_code: '02139', branch_code: 'SW1A 1AA' } } }),
     );
     assert.equal(r.outcome, 'failed_closed');
-    assert.deepEqual(r.decision.fields, { 'properties.extras.branch_code': 'failed:PHIGATE_ERR_ACTION' });
+    assert.deepEqual(r.decision.fields, { 'properties.extras.*': 'failed:PHIGATE_ERR_ACTION' });
   });
   test('the next record is unaffected (state is reset)', () => {
     const ok = plan.apply(segment({ properties: { dob: '1984-07-02', extras: { clinic_code: '02139' } } }));
     assert.equal(ok.outcome, 'delivered');
-    assert.equal(ok.decision.fields['properties.extras.clinic_code'], 'generalize:zip3');
+    assert.equal(ok.decision.fields['properties.extras.*'], 'generalize:zip3');
   });
   test('an encryptor failure keeps its own code (value too long for rsa-oaep-256)', () => {
     const enc = destinationFrom(

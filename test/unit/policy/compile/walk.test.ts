@@ -139,17 +139,36 @@ describe('arrays', () => {
 });
 
 describe('maps', () => {
-  test('a literal key rule, and the map key in decision paths', () => {
+  test('a literal key rule names its key in decision paths; any other key is *', () => {
     const { value, fields } = deliver(plan('      tags.campaign: allow\n'), RECORD);
     assert.deepEqual({ ...(value.tags as object) }, { campaign: 'winter' });
     assert.equal(fields['tags.campaign'], 'allow');
-    assert.equal(fields['tags.source'], 'drop');
-    assert.equal(fields['tags.ssn'], 'drop');
+    assert.equal(fields['tags.*'], 'drop');
+    assert.equal(fields['tags.<pii:ssn>'], 'drop');
+    assert.equal(fields['tags.source'], undefined);
+    assert.equal(fields['tags.ssn'], undefined);
   });
   test('* on map keys, with matcher hits on keys still applying', () => {
     const { value, fields } = deliver(plan('      tags.*: allow\n'), RECORD);
     assert.deepEqual({ ...(value.tags as object) }, { campaign: 'winter', source: 'mail' });
-    assert.equal(fields['tags.ssn'], 'drop');
+    assert.equal(fields['tags.*'], 'allow');
+    assert.equal(fields['tags.<pii:ssn>'], 'drop');
+  });
+  test('a map key is never written into a decision, kept or dropped (made-up name and diagnosis)', () => {
+    const key = 'Ophelia Quarrington - chronic migraine';
+    const p = plan('      tags.campaign: allow\n');
+    for (const spec of ['      tags.campaign: allow\n', '      tags.*: allow\n', '      tags.*: hash\n']) {
+      const rec = TYPE.clone({ ...(RECORD as object), tags: { [key]: 'x', campaign: 'winter' } });
+      const r = plan(spec).apply(rec);
+      assert.equal(r.outcome, 'delivered');
+      assert.doesNotMatch(JSON.stringify(r.decision), /Ophelia|Quarrington|migraine/);
+      assert.ok(Object.isFrozen(r.decision.fields));
+    }
+    // the same shape with another unknown key shares the frozen fields object
+    const a = p.apply(TYPE.clone({ ...(RECORD as object), tags: { [key]: 'x' } }));
+    const b = p.apply(TYPE.clone({ ...(RECORD as object), tags: { 'Basil Fenwick-Orr': 'y' } }));
+    assert.equal(a.decision.fields, b.decision.fields);
+    assert.equal(a.decision.fields['tags.*'], 'drop');
   });
   test('entries with different actions: values become a union of output types', () => {
     const p = plan('      counts.*: allow\n      counts.refills: hash\n');
@@ -172,7 +191,8 @@ describe('maps', () => {
     assert.match(people.owner?.email as string, HEX64);
     assert.equal(people.guest?.email, null);
     assert.equal(fields['people.owner.email'], 'hash');
-    assert.equal(fields['people.guest.role'], 'allow');
+    assert.equal(fields['people.*.role'], 'allow');
+    assert.equal(fields['people.guest.role'], undefined);
   });
   test('a map key that value detectors flag is dropped and never written into a path', () => {
     const rec = TYPE.clone({ ...(RECORD as object), tags: { 'jane@example.com': 'x', ok: 'y' } });
