@@ -40,7 +40,8 @@ function intersection(a: ReadonlySet<string>, b: ReadonlySet<string>): Set<strin
 
 /**
  * Compiles every destination against every writer schema. A rule that matches no field of any of
- * them is a warning; a destination that does not compile is a problem (naming the writer schema).
+ * them is a warning, and so is what a plan itself warns about (consent preferences the schema does not
+ * have); a destination that does not compile is a problem (naming the writer schema).
  */
 export function compileAgainst(policy: Policy, writers: readonly WriterSchema[]): SchemaCheck {
   const problems: Problem[] = [];
@@ -49,9 +50,12 @@ export function compileAgainst(policy: Policy, writers: readonly WriterSchema[])
   for (const d of policy.destinations) {
     let unmatched: Set<string> | null = null;
     const schemas: DerivedSchema[] = [];
+    const planWarnings = new Map<string, string[]>(); // message → the writers it applies to
     for (const w of writers) {
       try {
         const plan = d.compile(w.type, { writerSchema: w.schema });
+        for (const message of plan.warnings)
+          planWarnings.set(message, [...(planWarnings.get(message) ?? []), w.label]);
         const here = new Set(plan.unmatchedRules);
         unmatched = unmatched === null ? here : intersection(unmatched, here);
         if (d.format === 'avro') {
@@ -66,6 +70,8 @@ export function compileAgainst(policy: Policy, writers: readonly WriterSchema[])
       }
     }
     derived.set(d.name, schemas);
+    for (const [message, labels] of planWarnings)
+      warnings.push({ path: `destinations.${d.name}`, message: `${labels.join(', ')}: ${message}` });
     for (const rule of unmatched ?? []) {
       const where = writers.length === 1 ? 'the schema' : 'any of the schemas';
       warnings.push({ path: fieldPath(d.name, rule), message: `matches no field of ${where}` });

@@ -7,6 +7,7 @@
  */
 import type { KeySource } from '../crypto/index.ts';
 import type { Problem } from '../errors.ts';
+import type { ConsentConfig } from './consent.ts';
 import type { DetectorMode } from './detectors.ts';
 import { compileMatchers, knownMatcherNames, type MatcherSet, type MatchersConfig } from './matchers.ts';
 import { type PathPattern, parsePath } from './paths.ts';
@@ -41,6 +42,8 @@ export interface DestinationConfig {
   readonly fields: readonly FieldRule[];
   readonly hashKey: KeySource | null;
   readonly encryption: EncryptionConfig | null;
+  /** null: the destination does not look at consent. */
+  readonly consent: ConsentConfig | null;
 }
 
 export interface PolicyConfig {
@@ -183,6 +186,15 @@ function encryptionConfig(name: string, e: unknown, problems: Problem[]): Encryp
   };
 }
 
+/** Categories sorted and distinct: their order does not change what the gate decides. */
+function consentConfig(c: unknown): ConsentConfig | null {
+  if (!isObj(c)) return null;
+  return Object.freeze({
+    categories: Object.freeze([...new Set(strings(c.categories))].sort()),
+    missing: c.missing === 'deliver' ? 'deliver' : 'drop',
+  });
+}
+
 function destinationConfig(name: string, d: Obj, problems: Problem[]): DestinationConfig {
   const at = (...rest: Segment[]): string => displayPath(['destinations', name, ...rest]);
   const fields = fieldRules(name, d.fields, problems);
@@ -211,6 +223,7 @@ function destinationConfig(name: string, d: Obj, problems: Problem[]): Destinati
     fields: Object.freeze(fields),
     hashKey,
     encryption,
+    consent: consentConfig(d.consent),
   } satisfies DestinationConfig);
 }
 

@@ -8,6 +8,8 @@ export { loadPolicy, parsePolicy } from './load.ts';
 export { packageRoot } from './package-root.ts';
 export type {
   CompileOptions,
+  ConsentBlock,
+  ConsentReason,
   Decision,
   Destination,
   Outcome,

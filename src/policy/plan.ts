@@ -1,6 +1,6 @@
 /**
  * One destination's plan for one writer schema: the derived schema and type, and `apply`, which
- * runs the event filter, the compiled closures and the decision bookkeeping. Everything that can
+ * runs the event filter, the consent gate, the compiled closures and the decision bookkeeping. Everything that can
  * be known from the schema is computed here; apply allocates the output, a result and a decision.
  */
 import avro from 'avsc';
@@ -14,6 +14,7 @@ import { compileNode } from './compile/nodes.ts';
 import { dedupeNamed } from './compile/schema-json.ts';
 import { ApplyState } from './compile/state.ts';
 import type { DestinationConfig, FieldRule } from './config.ts';
+import { compileConsent } from './consent.ts';
 import type { Scanner } from './detectors.ts';
 import { compileEventFilter, compileEventIdentity } from './events.ts';
 import type { MatcherSet } from './matchers.ts';
@@ -43,6 +44,7 @@ const KEY_CACHE_LIMIT = 4096;
 const FIELDS_CACHE_LIMIT = 1024;
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_KIDS: readonly string[] = Object.freeze([]);
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
 
 function planError(message: string, cause?: unknown): PhiGateError {
   return new PhiGateError('PHIGATE_ERR_PLAN', message, cause === undefined ? undefined : { cause });
@@ -103,6 +105,7 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
   const kids = Object.freeze([...kidSet].sort());
   const identity = compileEventIdentity(root);
   const passes = compileEventFilter(ctx.config.eventsAllow, ctx.config.eventsDrop);
+  const consent = compileConsent(ctx.config.consent, root);
   const fn = node.fn;
 
   const decision = (
@@ -136,6 +139,16 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
           decision: decision('filtered', eventType, eventName, NO_FIELDS, NO_KIDS, null),
         };
       }
+      if (consent !== null) {
+        const blocked = consent.check(record);
+        if (blocked !== null) {
+          return {
+            outcome: 'filtered_consent',
+            decision: decision('filtered_consent', eventType, eventName, blocked.fields, NO_KIDS, null),
+            blocked: blocked.blocked,
+          };
+        }
+      }
       const value = fn(record);
       const fields = state.dynamic === null ? staticFields : fieldsWith(state.dynamic);
       return {
@@ -164,5 +177,6 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
     unmatchedRules: Object.freeze(
       ctx.config.fields.filter((fr) => !used.has(fr)).map((fr) => fr.pattern.source),
     ),
+    warnings: consent?.warnings ?? NO_WARNINGS,
   });
 }

@@ -5,8 +5,10 @@
  */
 import type avro from 'avsc';
 import type { PhiGateError, Problem } from '../errors.ts';
+import type { ConsentBlock } from './consent.ts';
 
 export type { Problem } from '../errors.ts';
+export type { ConsentBlock, ConsentReason } from './consent.ts';
 
 export interface Policy {
   /** Content hash of the whole normalized policy, including key ids. */
@@ -54,13 +56,25 @@ export interface Plan {
   toJson(value: unknown): string;
   /** Field rules of the destination that matched nothing in this writer schema (for `check`). */
   readonly unmatchedRules: readonly string[];
+  /** Legal but probably unintended for this writer schema (for `check`), e.g. no consent preferences. */
+  readonly warnings: readonly string[];
 }
 
-export type Outcome = 'delivered' | 'filtered' | 'failed_closed';
+/**
+ * `filtered`: the event filter (`events`) left it out; `filtered_consent`: the person did not
+ * consent to a category the destination declares (or preferences are missing and `missing: drop`).
+ */
+export type Outcome = 'delivered' | 'filtered' | 'filtered_consent' | 'failed_closed';
 
 export type PlanResult =
   | { readonly outcome: 'delivered'; readonly value: unknown; readonly decision: Decision }
   | { readonly outcome: 'filtered'; readonly decision: Decision }
+  | {
+      readonly outcome: 'filtered_consent';
+      readonly decision: Decision;
+      /** Which categories blocked it and why (also in `decision.fields` as `consent:<reason>`). */
+      readonly blocked: readonly ConsentBlock[];
+    }
   | { readonly outcome: 'failed_closed'; readonly decision: Decision; readonly error: PhiGateError };
 
 /** What the audit entry records for one event × destination. Never a value. */

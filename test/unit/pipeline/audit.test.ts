@@ -68,6 +68,19 @@ describe('AuditEncoder', () => {
     assert.notEqual(a.value, b.value); // each record owns its buffer
   });
 
+  it('filtered_consent: a decision the consent gate filtered is encoded with the reason in fields', async () => {
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    const d: Decision = {
+      ...decision(Object.freeze({ 'context.consent.categoryPreferences.Advertising': 'consent:denied' })),
+      outcome: 'filtered_consent',
+      kids: [],
+    };
+    const message = audit.event(d, 'm-1', source, null, 1);
+    const entry = type.fromBuffer((message.value as Buffer).subarray(5)) as Record<string, unknown>;
+    assert.equal(entry.outcome, 'filtered_consent');
+    assert.deepEqual(entry.fields, { 'context.consent.categoryPreferences.Advertising': 'consent:denied' });
+  });
+
   it('the outcome enum only grows at its end (symbol indexes are the wire format)', () => {
     const schema = JSON.parse(AuditEncoder.readSchema());
     const outcome = schema.fields.find((f: { name: string }) => f.name === 'outcome').type;
