@@ -50,6 +50,8 @@ export interface PolicyConfig {
   readonly matchers: MatchersConfig;
   readonly auditHashKey: KeySource | null;
   readonly destinations: readonly DestinationConfig[];
+  /** Input subject → the schema version the policy was last reviewed against (review metadata only). */
+  readonly reviewedSchemaVersions: Readonly<Record<string, number>>;
 }
 
 /** Top-level envelope fields that pass in both modes unless a rule says otherwise. */
@@ -294,10 +296,16 @@ export function normalizePolicy(
   }
   destinations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const audit = isObj(root.audit) ? root.audit : {};
+  const reviewed: Record<string, number> = {};
+  for (const [subject, v] of Object.entries(
+    isObj(root.reviewedSchemaVersions) ? root.reviewedSchemaVersions : {},
+  ))
+    if (Number.isInteger(v)) reviewed[subject] = v as number;
   const config: PolicyConfig = Object.freeze({
     matchers,
     auditHashKey: keySource(audit.hashKey),
     destinations: Object.freeze(destinations),
+    reviewedSchemaVersions: Object.freeze(reviewed),
   });
   // Bad custom regexes were left out of `matchers`, so compiling them here is safe.
   const warnings = fieldRuleWarnings(destinations, compileMatchers(matchers));

@@ -18,7 +18,7 @@ import { compileConsent } from './consent.ts';
 import type { Scanner } from './detectors.ts';
 import { compileEventFilter, compileEventIdentity } from './events.ts';
 import type { MatcherSet } from './matchers.ts';
-import { ALLOW, DROP, type Rule } from './rules.ts';
+import { ALLOW, DROP, type Rule, type RuleOrigin } from './rules.ts';
 import { compileToJson } from './to-json.ts';
 import type { CompileOptions, Decision, Outcome, Plan, PlanResult } from './types.ts';
 
@@ -71,9 +71,12 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
     used,
     recordStack: new Set(),
     keyCacheLimit: KEY_CACHE_LIMIT,
+    origins: new Map(),
+    trace: { on: true },
   };
   const ann = options?.writerSchema === undefined ? NO_ANNOTATION : annotate(options.writerSchema);
   const modeDefault = ctx.config.mode === 'allowlist' ? DROP : ALLOW;
+  env.origins.set('', { rule: modeDefault, source: 'mode', rulePath: null, named: false });
   const node = compileNode(env, root, { steps: [], rel: '', atTop: true }, modeDefault, ann);
   if (node.schema === null)
     throw planError(`destination ${ctx.config.name}: nothing of this schema passes the policy`);
@@ -178,5 +181,6 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
       ctx.config.fields.filter((fr) => !used.has(fr)).map((fr) => fr.pattern.source),
     ),
     warnings: consent?.warnings ?? NO_WARNINGS,
+    origins: env.origins as ReadonlyMap<string, RuleOrigin>,
   });
 }

@@ -6,9 +6,13 @@
 import type avro from 'avsc';
 import type { PhiGateError, Problem } from '../errors.ts';
 import type { ConsentBlock } from './consent.ts';
+import type { Classification } from './matchers.ts';
+import type { RuleOrigin } from './rules.ts';
 
 export type { Problem } from '../errors.ts';
 export type { ConsentBlock, ConsentReason } from './consent.ts';
+export type { Classification } from './matchers.ts';
+export type { RuleOrigin, RuleSource } from './rules.ts';
 
 export interface Policy {
   /** Content hash of the whole normalized policy, including key ids. */
@@ -18,6 +22,10 @@ export interface Policy {
   readonly warnings: readonly Problem[];
   /** Keyed pseudonym of a user id for audit entries (HMAC with `audit.hashKey`); null without that key. */
   pseudonymize(userId: string): string | null;
+  /** The matcher a field name hits (built-in or the policy's own), or null — what plans use. */
+  classify(fieldName: string): Classification | null;
+  /** `reviewedSchemaVersions[subject]`: the input schema version the policy was reviewed against. */
+  reviewedSchemaVersion(subject: string): number | null;
 }
 
 export interface Destination {
@@ -58,6 +66,11 @@ export interface Plan {
   readonly unmatchedRules: readonly string[];
   /** Legal but probably unintended for this writer schema (for `check`), e.g. no consent preferences. */
   readonly warnings: readonly string[];
+  /**
+   * Every path of the writer schema (policy pattern syntax: `a.b`, `a[]`, `m.*`) → the rule that
+   * governs it and what decided it (for the inventory). Decided at compile time, like everything.
+   */
+  readonly origins: ReadonlyMap<string, RuleOrigin>;
 }
 
 /**
