@@ -8,6 +8,13 @@
 import type avro from 'avsc';
 import { isPhiGateError, type Problem } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
+import {
+  fieldPaths,
+  type InventoryEntry,
+  inventoryOf,
+  type ReviewedBaseline,
+  suggestedRule,
+} from '../policy/inventory.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { valueSubject, writerOf } from '../registry/schemas.ts';
 
@@ -16,6 +23,10 @@ export interface WriterSchema {
   readonly label: string;
   readonly type: avro.Type;
   readonly schema: unknown;
+  /** Known for registered schemas only. */
+  readonly schemaId?: number;
+  readonly subject?: string;
+  readonly version?: number;
 }
 
 export interface DerivedSchema {
@@ -97,7 +108,8 @@ export async function registeredWriters(
   for (const version of versions) {
     const label = `${subject} version ${version}`;
     try {
-      writers.push({ label, ...writerOf(await client.subjectSchema(subject, version), label) });
+      const registered = await client.subjectSchema(subject, version);
+      writers.push({ label, schemaId: registered.id, subject, version, ...writerOf(registered, label) });
     } catch (err) {
       if (!isPhiGateError(err, 'PHIGATE_ERR_BAD_SCHEMA')) throw err;
       problems.push({ path: subject, message: err.message });
@@ -127,4 +139,63 @@ export async function registrable(
     }
   }
   return problems;
+}
+
+/**
+ * The inventory of every writer schema (flat, and one list per writer in the writers' order), with
+ * fields new since the policy's reviewed version of their subject marked. A reviewed version that is not among the writers is a warning (nothing can
+ * be compared with it).
+ */
+export function inventoryOfWriters(
+  policy: Policy,
+  writers: readonly WriterSchema[],
+): { entries: InventoryEntry[]; perWriter: InventoryEntry[][]; warnings: Problem[] } {
+  const warnings: Problem[] = [];
+  const baselines = new Map<string, ReviewedBaseline | null>();
+  const baselineOf = (subject: string | undefined): ReviewedBaseline | null => {
+    if (subject === undefined) return null;
+    const cached = baselines.get(subject);
+    if (cached !== undefined) return cached;
+    const version = policy.reviewedSchemaVersion(subject);
+    let baseline: ReviewedBaseline | null = null;
+    if (version !== null) {
+      const w = writers.find((x) => x.subject === subject && x.version === version);
+      if (w === undefined) {
+        warnings.push({
+          path: `reviewedSchemaVersions[${JSON.stringify(subject)}]`,
+          message: `version ${version} is not registered under ${subject}: unreviewed fields cannot be told`,
+        });
+      } else baseline = { version, paths: fieldPaths(w.type, w.schema) };
+    }
+    baselines.set(subject, baseline);
+    return baseline;
+  };
+  const perWriter = writers.map((w) => inventoryOf(policy, w, baselineOf(w.subject)));
+  return { entries: perWriter.flat(), perWriter, warnings };
+}
+
+/**
+ * One warning per (destination, unreviewed field), at the first version it appears in, with the
+ * rule a reviewer would most likely add.
+ */
+export function unreviewedWarnings(policy: Policy, entries: readonly InventoryEntry[]): Problem[] {
+  const seen = new Set<string>();
+  const warnings: Problem[] = [];
+  for (const e of entries) {
+    for (const [name, cell] of Object.entries(e.destinations)) {
+      if (!cell.unreviewed || seen.has(`${name}\u0000${e.path}`)) continue;
+      seen.add(`${name}\u0000${e.path}`);
+      const reviewed = e.subject === null ? null : policy.reviewedSchemaVersion(e.subject);
+      const flagged = e.classification === null ? '' : `, the '${e.classification.matcher}' matcher flags it`;
+      const decided = cell.rule === 'explicit' ? `explicit: ${cell.rulePath}` : cell.rule;
+      const suggested = suggestedRule(e);
+      warnings.push({
+        path: fieldPath(name, suggested.path),
+        message:
+          `unreviewed: new in ${e.subject} version ${e.version} (reviewed against version ${reviewed})${flagged}; ` +
+          `no rule names it, so it gets ${cell.action} (${decided}). Suggested rule: ${suggested.path}: ${suggested.rule}`,
+      });
+    }
+  }
+  return warnings;
 }
