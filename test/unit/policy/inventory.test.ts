@@ -1,5 +1,7 @@
 /** The data inventory: paths, types, classifications and per-destination decisions, read off the plans. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   fieldPaths,
@@ -9,7 +11,7 @@ import {
   suggestedRule,
   unreviewedCounts,
 } from '../../../src/policy/inventory.ts';
-import { allStrings, policyFrom, SEGMENT_SCHEMA, SEGMENT_TYPE, segment, typeOf } from './support.ts';
+import { allStrings, policyFrom, ROOT, SEGMENT_SCHEMA, SEGMENT_TYPE, segment, typeOf } from './support.ts';
 
 const POLICY = `version: 1
 matchers:
@@ -171,6 +173,25 @@ describe('inventoryOf: the Segment schema', () => {
     // Nothing in an entry is a value (only names from the schema and the policy).
     const strings = new Set(allStrings(entries));
     assert.ok(!strings.has('a@example.com'));
+  });
+
+  test('every entry is valid for schemas/inventory-entry.avsc (the events.inventory value) and round-trips', () => {
+    const type = typeOf(JSON.parse(readFileSync(join(ROOT, 'schemas', 'inventory-entry.avsc'), 'utf8')));
+    const registered = inventoryOf(
+      policy,
+      { type: SEGMENT_TYPE, schemaId: 17, subject: 's', version: 3 },
+      {
+        version: 2,
+        paths: new Set(['messageId']),
+      },
+    );
+    for (const e of [...entries, ...registered]) {
+      assert.ok(type.isValid(e), e.path);
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(type.fromBuffer(type.toBuffer(e)))),
+        JSON.parse(JSON.stringify(e)),
+      );
+    }
   });
 });
 
