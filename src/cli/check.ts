@@ -8,6 +8,8 @@
  *   (`<PHIGATE_INPUT_TOPIC>-value` unless `--subject`), and tests each derived schema against its
  *   destination subject as registration would: a schema the registry would refuse is a problem.
  *   The registry comes from the environment `run` reads (SCHEMA_REGISTRY_URL and its auth).
+ *   Fields new since the policy's `reviewedSchemaVersions[subject]` that no rule names are listed
+ *   as warnings, each with a suggested rule.
  *
  * Exit 0 when valid (warnings allowed), EXIT.invalid otherwise, EXIT.failure when the registry
  * cannot be asked.
@@ -26,7 +28,14 @@ import { loadPolicy, type Policy } from '../policy/index.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { compileType, valueSubject } from '../registry/schemas.ts';
 import { parseCommandArgs } from './args.ts';
-import { compileAgainst, registeredWriters, registrable, type WriterSchema } from './check-schemas.ts';
+import {
+  compileAgainst,
+  inventoryOfWriters,
+  registeredWriters,
+  registrable,
+  unreviewedWarnings,
+  type WriterSchema,
+} from './check-schemas.ts';
 import type { CliIo, Command } from './io.ts';
 import { EXIT } from './io.ts';
 
@@ -63,8 +72,15 @@ async function schemaChecks(
     const compiled = compileAgainst(policy, writers);
     problems.push(...compiled.problems, ...(await registrable(client, policy, compiled.derived)));
     const tested = [...compiled.derived.values()].reduce((n, list) => n + list.length, 0);
-    const summary = `registry ${registry.url}: ${writers.length} version(s) of ${subject}, ${tested} derived schema(s) tested against their destination subjects`;
-    return { problems, warnings: compiled.warnings, summary };
+    const inventory = inventoryOfWriters(policy, writers);
+    const unreviewed = unreviewedWarnings(policy, inventory.entries);
+    const reviewed = policy.reviewedSchemaVersion(subject);
+    const summary =
+      `registry ${registry.url}: ${writers.length} version(s) of ${subject}, ${tested} derived schema(s) tested against their destination subjects` +
+      (reviewed === null
+        ? `\nno reviewedSchemaVersions["${subject}"] in the policy: set it to the version you reviewed to have new fields listed`
+        : `\nreviewed against ${subject} version ${reviewed}: ${unreviewed.length} unreviewed field rule(s) suggested`);
+    return { problems, warnings: [...compiled.warnings, ...inventory.warnings, ...unreviewed], summary };
   }
   return { problems: [], warnings: [], summary: null };
 }

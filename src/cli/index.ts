@@ -20,6 +20,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
       'preview --policy FILE --event E.json [--schema S.avsc] [--explain]: what each destination receives',
     load: async () => (await import('./preview.ts')).preview,
   },
+  inventory: {
+    summary:
+      "inventory --policy FILE [--schema S.avsc | --registry [--subject S]] [--format table|json|markdown]: every field, its classification and each destination's action",
+    load: async () => (await import('./inventory.ts')).inventory,
+  },
   keygen: {
     summary: 'keygen --out DIR [--kid ID]: write a destination key pair',
     load: async () => (await import('./keygen.ts')).keygen,
@@ -31,7 +36,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 export function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
   return `usage: phi-gate <command> [options]\n\ncommands:\n${rows.join('\n')}\n`;
 }
 

@@ -3,15 +3,16 @@
  * would receive for one event. The event is natural JSON (as a person writes a Segment event);
  * the schema defaults to the package's schemas/segment-event.avsc. Prints one JSON object keyed by
  * destination: the sanitized event, or null where it is filtered or failed closed. --explain maps
- * each destination to { event, outcome, fields, kids, policyVersion, errorCode } instead. Every
- * mismatch between the event and the schema is an error (all listed); event fields the schema does
- * not have are warnings on stderr (they are dropped, as a producer's serializer would drop them).
+ * each destination to { event, outcome, fields, kids, policyVersion, errorCode } instead, plus
+ * `consentBlockedBy` ([{ category, reason }]) where consent filtered the event. Every mismatch
+ * between the event and the schema is an error (all listed); event fields the schema does not have
+ * are warnings on stderr (they are dropped, as a producer's serializer would drop them).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import avro from 'avsc';
 import { formatProblems, isPhiGateError, PhiGateError } from '../errors.ts';
-import { loadPolicy, naturalJson, packageRoot } from '../policy/index.ts';
+import { type ConsentBlock, loadPolicy, naturalJson, packageRoot } from '../policy/index.ts';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
@@ -33,6 +34,14 @@ async function readJson(path: string, what: string): Promise<unknown> {
   } catch {
     throw new PhiGateError('PHIGATE_ERR_INPUT', `${what} '${path}' is not JSON`);
   }
+}
+
+function describeBlocks(blocked: readonly ConsentBlock[]): string {
+  return blocked
+    .map((b) =>
+      b.category === null ? `no consent preferences (${b.reason})` : `${b.category} (${b.reason})`,
+    )
+    .join(', ');
 }
 
 export const preview: Command = async (argv, io) => {
@@ -84,7 +93,14 @@ export const preview: Command = async (argv, io) => {
         );
       }
       const { outcome, fields, kids, policyVersion, errorCode } = result.decision;
-      out[d.name] = values.explain ? { event, outcome, fields, kids, policyVersion, errorCode } : event;
+      const explained: Record<string, unknown> = { event, outcome, fields, kids, policyVersion, errorCode };
+      if (result.outcome === 'filtered_consent') {
+        // Which category blocked it: the declared categories are policy, not event data.
+        explained.consentBlockedBy = result.blocked;
+        if (values.explain)
+          io.stderr.write(`${d.name}: filtered by consent: ${describeBlocks(result.blocked)}\n`);
+      }
+      out[d.name] = values.explain ? explained : event;
     }
     io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return EXIT.ok;

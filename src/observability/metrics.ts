@@ -26,7 +26,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     }),
     destinationEvents: new Counter({
       name: 'phigate_destination_events_total',
-      help: 'Events per destination by outcome: delivered, filtered, failed_closed',
+      help: 'Events per destination by outcome: delivered, filtered, filtered_consent, failed_closed',
       labelNames: ['destination', 'outcome'] as const,
       registers,
     }),

@@ -7,6 +7,7 @@
  */
 import type { KeySource } from '../crypto/index.ts';
 import type { Problem } from '../errors.ts';
+import type { ConsentConfig } from './consent.ts';
 import type { DetectorMode } from './detectors.ts';
 import { compileMatchers, knownMatcherNames, type MatcherSet, type MatchersConfig } from './matchers.ts';
 import { type PathPattern, parsePath } from './paths.ts';
@@ -41,12 +42,16 @@ export interface DestinationConfig {
   readonly fields: readonly FieldRule[];
   readonly hashKey: KeySource | null;
   readonly encryption: EncryptionConfig | null;
+  /** null: the destination does not look at consent. */
+  readonly consent: ConsentConfig | null;
 }
 
 export interface PolicyConfig {
   readonly matchers: MatchersConfig;
   readonly auditHashKey: KeySource | null;
   readonly destinations: readonly DestinationConfig[];
+  /** Input subject → the schema version the policy was last reviewed against (review metadata only). */
+  readonly reviewedSchemaVersions: Readonly<Record<string, number>>;
 }
 
 /** Top-level envelope fields that pass in both modes unless a rule says otherwise. */
@@ -195,6 +200,15 @@ function encryptionConfig(name: string, e: unknown, problems: Problem[]): Encryp
   };
 }
 
+/** Categories sorted and distinct: their order does not change what the gate decides. */
+function consentConfig(c: unknown): ConsentConfig | null {
+  if (!isObj(c)) return null;
+  return Object.freeze({
+    categories: Object.freeze([...new Set(strings(c.categories))].sort()),
+    missing: c.missing === 'deliver' ? 'deliver' : 'drop',
+  });
+}
+
 function destinationConfig(name: string, d: Obj, problems: Problem[]): DestinationConfig {
   const at = (...rest: Segment[]): string => displayPath(['destinations', name, ...rest]);
   const fields = fieldRules(name, d.fields, problems);
@@ -223,6 +237,7 @@ function destinationConfig(name: string, d: Obj, problems: Problem[]): Destinati
     fields: Object.freeze(fields),
     hashKey,
     encryption,
+    consent: consentConfig(d.consent),
   } satisfies DestinationConfig);
 }
 
@@ -293,10 +308,16 @@ export function normalizePolicy(
   }
   destinations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const audit = isObj(root.audit) ? root.audit : {};
+  const reviewed: Record<string, number> = {};
+  for (const [subject, v] of Object.entries(
+    isObj(root.reviewedSchemaVersions) ? root.reviewedSchemaVersions : {},
+  ))
+    if (Number.isInteger(v)) reviewed[subject] = v as number;
   const config: PolicyConfig = Object.freeze({
     matchers,
     auditHashKey: keySource(audit.hashKey),
     destinations: Object.freeze(destinations),
+    reviewedSchemaVersions: Object.freeze(reviewed),
   });
   // Bad custom regexes were left out of `matchers`, so compiling them here is safe.
   const warnings = fieldRuleWarnings(destinations, compileMatchers(matchers));

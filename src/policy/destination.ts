@@ -32,13 +32,15 @@ export function destinationVersion(
   matchers: PolicyConfig['matchers'],
   keys: DestinationKeys,
 ): string {
-  const { hashKey: _h, encryption, fields, ...rest } = config;
+  const { hashKey: _h, encryption, fields, consent, ...rest } = config;
   return contentHash({
     engine: ENGINE_VERSION,
     builtinMatchers: BUILTIN_MATCHERS_VERSION,
     matchers,
     destination: {
       ...rest,
+      // Absent rather than null without consent: versions of destinations that declare none stay as they were.
+      ...(consent === null ? {} : { consent }),
       fields: fields.map((f) => ({ path: f.pattern.source, rule: f.rule })),
       encryption:
         encryption === null

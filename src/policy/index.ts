@@ -9,6 +9,8 @@ export { packageRoot } from './package-root.ts';
 export type { RuntimeTopics } from './topics.ts';
 export type {
   CompileOptions,
+  ConsentBlock,
+  ConsentReason,
   Decision,
   Destination,
   Outcome,

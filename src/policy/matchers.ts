@@ -171,9 +171,17 @@ export interface ValuePattern {
   readonly regex: RegExp;
 }
 
+/** Which matcher flags a name, and whether the built-in table or the policy (custom keys, synonyms) made it hit. */
+export interface Classification {
+  readonly matcher: string;
+  readonly source: 'builtin' | 'custom';
+}
+
 export interface MatcherSet {
   /** Name of the first matcher (in table order) the field name hits, or null. */
   match(fieldName: string): string | null;
+  /** The same decision, with where it came from (for the inventory). */
+  classify(fieldName: string): Classification | null;
   /** Regexes of custom matchers with `values`: run as value detectors. */
   readonly valuePatterns: readonly ValuePattern[];
 }
@@ -185,38 +193,51 @@ export function knownMatcherNames(config: MatchersConfig): Set<string> {
 
 /** Builds the matcher set; the config is assumed valid (regexes checked by the semantic pass). */
 export function compileMatchers(config: MatchersConfig): MatcherSet {
-  const exact = new Map<string, string>();
-  const phrases: { kind: string; phrase: CompiledPhrase }[] = [];
-  const addExact = (key: string, kind: string): void => {
+  const exact = new Map<string, Classification>();
+  const phrases: { hit: Classification; phrase: CompiledPhrase }[] = [];
+  const hits = new Map<string, Classification>();
+  const hitOf = (matcher: string, source: Classification['source']): Classification => {
+    const key = `${source}:${matcher}`;
+    let hit = hits.get(key);
+    if (hit === undefined) {
+      hit = Object.freeze({ matcher, source });
+      hits.set(key, hit);
+    }
+    return hit;
+  };
+  const addExact = (key: string, hit: Classification): void => {
     const k = normalizeKey(key);
-    if (k.length > 0 && !exact.has(k)) exact.set(k, kind);
+    if (k.length > 0 && !exact.has(k)) exact.set(k, hit);
   };
   for (const [kind, m] of Object.entries(BUILTIN_MATCHERS)) {
-    for (const key of m.exact) addExact(key, kind);
+    for (const key of m.exact) addExact(key, hitOf(kind, 'builtin'));
     for (const p of m.phrases) {
       const words = wordsOf(p);
-      phrases.push({ kind, phrase: { words, joined: words.join('') } });
+      phrases.push({ hit: hitOf(kind, 'builtin'), phrase: { words, joined: words.join('') } });
     }
   }
-  for (const c of config.custom) for (const key of c.keys) addExact(key, c.name);
-  for (const [kind, keys] of Object.entries(config.synonyms)) for (const key of keys) addExact(key, kind);
+  for (const c of config.custom) for (const key of c.keys) addExact(key, hitOf(c.name, 'custom'));
+  for (const [kind, keys] of Object.entries(config.synonyms))
+    for (const key of keys) addExact(key, hitOf(kind, 'custom'));
 
   const valuePatterns = config.custom
     .filter((c) => c.values !== undefined)
     .map((c) => Object.freeze({ kind: c.name, regex: new RegExp(c.values as string, 'g') }));
 
+  const classify = (fieldName: string): Classification | null => {
+    const normalized = normalizeKey(fieldName);
+    const hit = exact.get(normalized);
+    if (hit !== undefined) return hit;
+    const words = wordsOf(fieldName);
+    for (const { hit: h, phrase } of phrases) {
+      if (containsWords(words, phrase.words)) return h;
+      if (phrase.joined.length >= SUBSTRING_MIN && normalized.includes(phrase.joined)) return h;
+    }
+    return null;
+  };
   return Object.freeze({
-    match(fieldName: string): string | null {
-      const normalized = normalizeKey(fieldName);
-      const hit = exact.get(normalized);
-      if (hit !== undefined) return hit;
-      const words = wordsOf(fieldName);
-      for (const { kind, phrase } of phrases) {
-        if (containsWords(words, phrase.words)) return kind;
-        if (phrase.joined.length >= SUBSTRING_MIN && normalized.includes(phrase.joined)) return kind;
-      }
-      return null;
-    },
+    match: (fieldName: string): string | null => classify(fieldName)?.matcher ?? null,
+    classify,
     valuePatterns: Object.freeze(valuePatterns),
   });
 }

@@ -1,6 +1,6 @@
 /**
  * One destination's plan for one writer schema: the derived schema and type, and `apply`, which
- * runs the event filter, the compiled closures and the decision bookkeeping. Everything that can
+ * runs the event filter, the consent gate, the compiled closures and the decision bookkeeping. Everything that can
  * be known from the schema is computed here; apply allocates the output, a result and a decision.
  */
 import avro from 'avsc';
@@ -14,10 +14,11 @@ import { compileNode } from './compile/nodes.ts';
 import { dedupeNamed } from './compile/schema-json.ts';
 import { ApplyState } from './compile/state.ts';
 import type { DestinationConfig, FieldRule } from './config.ts';
+import { compileConsent } from './consent.ts';
 import type { Scanner } from './detectors.ts';
 import { compileEventFilter, compileEventIdentity } from './events.ts';
 import type { MatcherSet } from './matchers.ts';
-import { ALLOW, DROP, type Rule } from './rules.ts';
+import { ALLOW, DROP, type Rule, type RuleOrigin } from './rules.ts';
 import { compileToJson } from './to-json.ts';
 import type { CompileOptions, Decision, Outcome, Plan, PlanResult } from './types.ts';
 
@@ -43,6 +44,7 @@ const KEY_CACHE_LIMIT = 4096;
 const FIELDS_CACHE_LIMIT = 1024;
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_KIDS: readonly string[] = Object.freeze([]);
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
 
 function planError(message: string, cause?: unknown): PhiGateError {
   return new PhiGateError('PHIGATE_ERR_PLAN', message, cause === undefined ? undefined : { cause });
@@ -69,9 +71,12 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
     used,
     recordStack: new Set(),
     keyCacheLimit: KEY_CACHE_LIMIT,
+    origins: new Map(),
+    trace: { on: true },
   };
   const ann = options?.writerSchema === undefined ? NO_ANNOTATION : annotate(options.writerSchema);
   const modeDefault = ctx.config.mode === 'allowlist' ? DROP : ALLOW;
+  env.origins.set('', { rule: modeDefault, source: 'mode', rulePath: null, named: false });
   const node = compileNode(env, root, { steps: [], rel: '', atTop: true }, modeDefault, ann);
   if (node.schema === null)
     throw planError(`destination ${ctx.config.name}: nothing of this schema passes the policy`);
@@ -103,6 +108,7 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
   const kids = Object.freeze([...kidSet].sort());
   const identity = compileEventIdentity(root);
   const passes = compileEventFilter(ctx.config.eventsAllow, ctx.config.eventsDrop);
+  const consent = compileConsent(ctx.config.consent, root);
   const fn = node.fn;
 
   const decision = (
@@ -136,6 +142,16 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
           decision: decision('filtered', eventType, eventName, NO_FIELDS, NO_KIDS, null),
         };
       }
+      if (consent !== null) {
+        const blocked = consent.check(record);
+        if (blocked !== null) {
+          return {
+            outcome: 'filtered_consent',
+            decision: decision('filtered_consent', eventType, eventName, blocked.fields, NO_KIDS, null),
+            blocked: blocked.blocked,
+          };
+        }
+      }
       const value = fn(record);
       const fields = state.dynamic === null ? staticFields : fieldsWith(state.dynamic);
       return {
@@ -164,5 +180,7 @@ export function compilePlan(ctx: PlanContext, writerType: avro.Type, options?: C
     unmatchedRules: Object.freeze(
       ctx.config.fields.filter((fr) => !used.has(fr)).map((fr) => fr.pattern.source),
     ),
+    warnings: consent?.warnings ?? NO_WARNINGS,
+    origins: env.origins as ReadonlyMap<string, RuleOrigin>,
   });
 }

@@ -20,10 +20,13 @@ export function buildPolicy(config: PolicyConfig, keys: PolicyKeys, warnings: re
     audit: keys.auditKeyId,
   });
   const audit = keys.audit;
+  const reviewed = new Map(Object.entries(config.reviewedSchemaVersions));
   return Object.freeze({
     version,
     destinations: Object.freeze(destinations),
     warnings: Object.freeze([...warnings]),
     pseudonymize: (userId: string): string | null => (audit === null ? null : audit(userId)),
+    classify: matchers.classify,
+    reviewedSchemaVersion: (subject: string): number | null => reviewed.get(subject) ?? null,
   });
 }

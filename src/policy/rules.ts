@@ -19,6 +19,22 @@ export type Rule =
 
 export type PiiAction = 'drop' | 'hash' | 'encrypt';
 
+/**
+ * What decided a path's rule (precedence in compile/resolve.ts): a field rule of the policy
+ * (`explicit`, wildcards included), the destination's `pii` action for a matcher hit, the envelope
+ * defaults, or the mode default. A path that inherits its rule inherits its origin.
+ */
+export type RuleSource = 'explicit' | 'pii' | 'mode' | 'envelope';
+
+export interface RuleOrigin {
+  readonly rule: Rule;
+  readonly source: RuleSource;
+  /** The pattern of the deciding field rule, as written (source `explicit` only). */
+  readonly rulePath: string | null;
+  /** A field rule names this path itself (or the array it is an item of), not only an ancestor. */
+  readonly named: boolean;
+}
+
 export const ALLOW: Rule = Object.freeze({ action: 'allow' });
 export const DROP: Rule = Object.freeze({ action: 'drop' });
 export const HASH: Rule = Object.freeze({ action: 'hash' });

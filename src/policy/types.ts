@@ -5,8 +5,14 @@
  */
 import type avro from 'avsc';
 import type { PhiGateError, Problem } from '../errors.ts';
+import type { ConsentBlock } from './consent.ts';
+import type { Classification } from './matchers.ts';
+import type { RuleOrigin } from './rules.ts';
 
 export type { Problem } from '../errors.ts';
+export type { ConsentBlock, ConsentReason } from './consent.ts';
+export type { Classification } from './matchers.ts';
+export type { RuleOrigin, RuleSource } from './rules.ts';
 
 export interface Policy {
   /** Content hash of the whole normalized policy, including key ids. */
@@ -16,6 +22,10 @@ export interface Policy {
   readonly warnings: readonly Problem[];
   /** Keyed pseudonym of a user id for audit entries (HMAC with `audit.hashKey`); null without that key. */
   pseudonymize(userId: string): string | null;
+  /** The matcher a field name hits (built-in or the policy's own), or null — what plans use. */
+  classify(fieldName: string): Classification | null;
+  /** `reviewedSchemaVersions[subject]`: the input schema version the policy was reviewed against. */
+  reviewedSchemaVersion(subject: string): number | null;
 }
 
 export interface Destination {
@@ -54,13 +64,30 @@ export interface Plan {
   toJson(value: unknown): string;
   /** Field rules of the destination that matched nothing in this writer schema (for `check`). */
   readonly unmatchedRules: readonly string[];
+  /** Legal but probably unintended for this writer schema (for `check`), e.g. no consent preferences. */
+  readonly warnings: readonly string[];
+  /**
+   * Every path of the writer schema (policy pattern syntax: `a.b`, `a[]`, `m.*`) → the rule that
+   * governs it and what decided it (for the inventory). Decided at compile time, like everything.
+   */
+  readonly origins: ReadonlyMap<string, RuleOrigin>;
 }
 
-export type Outcome = 'delivered' | 'filtered' | 'failed_closed';
+/**
+ * `filtered`: the event filter (`events`) left it out; `filtered_consent`: the person did not
+ * consent to a category the destination declares (or preferences are missing and `missing: drop`).
+ */
+export type Outcome = 'delivered' | 'filtered' | 'filtered_consent' | 'failed_closed';
 
 export type PlanResult =
   | { readonly outcome: 'delivered'; readonly value: unknown; readonly decision: Decision }
   | { readonly outcome: 'filtered'; readonly decision: Decision }
+  | {
+      readonly outcome: 'filtered_consent';
+      readonly decision: Decision;
+      /** Which categories blocked it and why (also in `decision.fields` as `consent:<reason>`). */
+      readonly blocked: readonly ConsentBlock[];
+    }
   | { readonly outcome: 'failed_closed'; readonly decision: Decision; readonly error: PhiGateError };
 
 /** What the audit entry records for one event × destination. Never a value. */

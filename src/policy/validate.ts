@@ -71,6 +71,10 @@ function describe(err: ErrorObject, value: unknown): string {
       return err.message ?? 'invalid';
     case 'pattern':
       return `does not match ${String(p.pattern)}`;
+    case 'minItems':
+      return `must list at least ${String(p.limit)}`;
+    case 'uniqueItems':
+      return `lists the same entry twice (items ${String(p.j)} and ${String(p.i)})`;
     default:
       return err.message ?? 'invalid';
   }

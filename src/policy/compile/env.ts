@@ -6,7 +6,7 @@ import type { DestinationConfig, FieldRule } from '../config.ts';
 import type { DetectorMode, Scanner } from '../detectors.ts';
 import type { MatcherSet } from '../matchers.ts';
 import type { PathStep } from '../paths.ts';
-import type { Rule } from '../rules.ts';
+import type { Rule, RuleOrigin } from '../rules.ts';
 import type { Namer } from './namer.ts';
 import type { Schema } from './schema-json.ts';
 import type { ApplyState } from './state.ts';
@@ -40,6 +40,13 @@ export interface CompileEnv {
   readonly recordStack: Set<AvroNode>;
   /** Bound of the per-map cache of key decisions. */
   readonly keyCacheLimit: number;
+  /**
+   * Display path (policy pattern syntax: `a.b`, `a[]`, `m.*` for any map key) → what decided its
+   * rule, for the inventory. Off while the "any other key a matcher flags" variant of a map compiles,
+   * so `m.*` keeps the origin of an ordinary key.
+   */
+  readonly origins: Map<string, RuleOrigin>;
+  readonly trace: { on: boolean };
 }
 
 /** Where a node sits. `rel` is its display path relative to the innermost map entry ('' = the entry). */

@@ -12,8 +12,8 @@
  *   6. at the root: the mode default (allowlist: drop, blocklist: allow).
  */
 import { ENVELOPE_ALLOW, ENVELOPE_HASH, type FieldRule } from '../config.ts';
-import { matchesPrefix, type PathStep } from '../paths.ts';
-import { ALLOW, HASH, piiRule, protection, type Rule } from '../rules.ts';
+import { appendStep, matchesPrefix, type PathStep } from '../paths.ts';
+import { ALLOW, HASH, piiRule, protection, type Rule, type RuleOrigin } from '../rules.ts';
 import type { CompileEnv } from './env.ts';
 
 function better(current: FieldRule | undefined, candidate: FieldRule): FieldRule {
@@ -39,6 +39,18 @@ export function resolveRule(
 ): Rule {
   const n = steps.length;
   if (n === 0) return inherited;
+  const origin = decide(env, steps, inherited, genericKeyHit);
+  if (env.trace.on) env.origins.set(steps.reduce(appendStep, ''), origin);
+  return origin.rule;
+}
+
+function decide(
+  env: CompileEnv,
+  steps: readonly PathStep[],
+  inherited: Rule,
+  genericKeyHit: boolean,
+): RuleOrigin {
+  const n = steps.length;
   let explicit: FieldRule | undefined;
   let wildcard: FieldRule | undefined;
   for (const fr of env.dest.fields) {
@@ -47,15 +59,24 @@ export function resolveRule(
     if (fr.pattern.tokens[n - 1]?.kind === 'star') wildcard = better(wildcard, fr);
     else explicit = better(explicit, fr);
   }
-  if (explicit !== undefined) return explicit.rule;
+  if (explicit !== undefined) return named(explicit);
   const last = steps[n - 1] as PathStep;
   if (n === 1 && last.kind === 'field') {
-    if (ENVELOPE_ALLOW.has(last.name)) return ALLOW;
-    if (ENVELOPE_HASH.has(last.name)) return HASH;
+    if (ENVELOPE_ALLOW.has(last.name))
+      return { rule: ALLOW, source: 'envelope', rulePath: null, named: false };
+    if (ENVELOPE_HASH.has(last.name)) return { rule: HASH, source: 'envelope', rulePath: null, named: false };
   }
   const name = last.kind === 'field' ? last.name : last.kind === 'key' ? last.key : null;
   const hit = name !== null ? env.matchers.match(name) !== null : last.kind === 'key' && genericKeyHit;
-  if (hit) return piiRule(env.dest.pii);
-  if (wildcard !== undefined) return wildcard.rule;
-  return inherited;
+  if (hit) return { rule: piiRule(env.dest.pii), source: 'pii', rulePath: null, named: false };
+  if (wildcard !== undefined) return named(wildcard);
+  // Inherited: the parent's origin (only traced compiles record one; the root's is the mode default).
+  const parent = env.trace.on ? env.origins.get(steps.slice(0, -1).reduce(appendStep, '')) : undefined;
+  if (parent === undefined) return { rule: inherited, source: 'mode', rulePath: null, named: false };
+  // An array item is named by a rule on its array: `properties.tags: drop` reviews `properties.tags[]`.
+  return { ...parent, rule: inherited, named: last.kind === 'items' && parent.named };
+}
+
+function named(fr: FieldRule): RuleOrigin {
+  return { rule: fr.rule, source: 'explicit', rulePath: fr.pattern.source, named: true };
 }

@@ -45,6 +45,47 @@ describe('phi-gate check', () => {
     );
   });
 
+  test('with --schema: consent the schema cannot satisfy is a warning; non-boolean preferences a problem', async () => {
+    const file = tempPolicy(
+      'version: 1\ndestinations:\n  d:\n    key: drop\n    fields: { userId: drop, anonymousId: drop }\n    consent: { categories: [Advertising] }\n',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'phigate-check-'));
+    const bare = join(dir, 'bare.avsc');
+    writeFileSync(
+      bare,
+      JSON.stringify({ type: 'record', name: 'E', fields: [{ name: 'messageId', type: 'string' }] }),
+    );
+    const warned = await run(['--policy', file, '--schema', bare]);
+    assert.equal(warned.code, EXIT.ok, warned.err);
+    assert.match(
+      warned.err,
+      /warning: destinations\.d: .*bare\.avsc: the writer schema has no context\.consent\.categoryPreferences/,
+    );
+
+    const strings = join(dir, 'strings.avsc');
+    const ctx = {
+      type: 'record',
+      name: 'Ctx',
+      fields: [
+        {
+          name: 'consent',
+          type: {
+            type: 'record',
+            name: 'C',
+            fields: [{ name: 'categoryPreferences', type: { type: 'map', values: 'string' } }],
+          },
+        },
+      ],
+    };
+    writeFileSync(
+      strings,
+      JSON.stringify({ type: 'record', name: 'E', fields: [{ name: 'context', type: ctx }] }),
+    );
+    const bad = await run(['--policy', file, '--schema', strings]);
+    assert.equal(bad.code, EXIT.invalid);
+    assert.match(bad.err, /- destinations\.d: .*PHIGATE_ERR_PLAN: consent: .*maps them to string/);
+  });
+
   test('an invalid policy: every problem on stderr with its path, EXIT.invalid', async () => {
     const file = tempPolicy(
       'version: 2\ndestinations:\n  d:\n    mode: strict\n    fields: { "a..b": allow, x: shred }\n',

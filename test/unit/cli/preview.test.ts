@@ -94,6 +94,53 @@ describe('phi-gate preview', () => {
     }
   });
 
+  test('consent: the ad platform gets the event only with Advertising consent; --explain says which category blocked it', async () => {
+    const consented = await run([
+      '--policy',
+      POLICY,
+      '--event',
+      event('appointment-booked.json'),
+      '--explain',
+    ]);
+    assert.equal(consented.code, EXIT.ok, consented.err);
+    const ok = JSON.parse(consented.out)['google-ads'];
+    assert.equal(ok.outcome, 'delivered');
+    assert.match(ok.event.traits.email, /^[0-9a-f]{64}$/);
+    assert.equal(ok.consentBlockedBy, undefined);
+
+    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const booked = JSON.parse(readFileSync(event('appointment-booked.json'), 'utf8'));
+    booked.context.consent.categoryPreferences = { Advertising: false, Analytics: true };
+    writeFileSync(join(dir, 'denied.json'), JSON.stringify(booked));
+    delete booked.context.consent;
+    writeFileSync(join(dir, 'none.json'), JSON.stringify(booked));
+
+    const denied = await run(['--policy', POLICY, '--event', join(dir, 'denied.json'), '--explain']);
+    assert.equal(denied.code, EXIT.ok, denied.err);
+    const out = JSON.parse(denied.out);
+    assert.deepEqual(out['google-ads'], {
+      event: null,
+      outcome: 'filtered_consent',
+      fields: { 'context.consent.categoryPreferences.Advertising': 'consent:denied' },
+      kids: [],
+      policyVersion: out['google-ads'].policyVersion,
+      errorCode: null,
+      consentBlockedBy: [{ category: 'Advertising', reason: 'denied' }],
+    });
+    assert.match(denied.err, /^google-ads: filtered by consent: Advertising \(denied\)$/m);
+    assert.equal(out.mixpanel.outcome, 'delivered'); // declares no consent: unaffected
+
+    const none = await run(['--policy', POLICY, '--event', join(dir, 'none.json'), '--explain']);
+    assert.deepEqual(JSON.parse(none.out)['google-ads'].consentBlockedBy, [
+      { category: null, reason: 'missing' },
+    ]);
+    assert.match(none.err, /google-ads: filtered by consent: no consent preferences \(missing\)/);
+    // Without --explain: just null, nothing on stderr.
+    const plain = await run(['--policy', POLICY, '--event', join(dir, 'none.json')]);
+    assert.equal(JSON.parse(plain.out)['google-ads'], null);
+    assert.equal(plain.err, '');
+  });
+
   test('a failing action: null for that destination, the reason on stderr', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
     writeFileSync(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import avro from 'avsc';
 import { AuditEncoder } from '../../../src/pipeline/audit.ts';
 import type { Decision } from '../../../src/policy/index.ts';
 import type { RegistryClient } from '../../../src/registry/client.ts';
@@ -84,5 +85,49 @@ describe('AuditEncoder', () => {
     const b = audit.event(decision(shared), 'm', source, null, 1);
     assert.deepEqual(a.value, b.value);
     assert.notEqual(a.value, b.value); // each record owns its buffer
+  });
+
+  it('filtered_consent: a decision the consent gate filtered is encoded with the reason in fields', async () => {
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    const d: Decision = {
+      ...decision(Object.freeze({ 'context.consent.categoryPreferences.Advertising': 'consent:denied' })),
+      outcome: 'filtered_consent',
+      kids: [],
+    };
+    const message = audit.event(d, 'm-1', source, null, 1);
+    const entry = type.fromBuffer((message.value as Buffer).subarray(5)) as Record<string, unknown>;
+    assert.equal(entry.outcome, 'filtered_consent');
+    assert.deepEqual(entry.fields, { 'context.consent.categoryPreferences.Advertising': 'consent:denied' });
+  });
+
+  it('the outcome enum only grows at its end (symbol indexes are the wire format)', () => {
+    const schema = JSON.parse(AuditEncoder.readSchema());
+    const outcome = schema.fields.find((f: { name: string }) => f.name === 'outcome').type;
+    assert.deepEqual(outcome.symbols, [
+      'delivered',
+      'filtered',
+      'failed_closed',
+      'dead_lettered',
+      'policy_applied',
+      'filtered_consent',
+    ]);
+  });
+
+  it('stays BACKWARD compatible: entries written with the schema before filtered_consent still read', () => {
+    const before = JSON.parse(AuditEncoder.readSchema());
+    const outcome = before.fields.find((f: { name: string }) => f.name === 'outcome').type;
+    outcome.symbols = outcome.symbols.filter((s: string) => s !== 'filtered_consent');
+    const old = avro.Type.forSchema(before);
+    const written = old.toBuffer({
+      formatVersion: 1,
+      kind: 'event',
+      destination: 'warehouse',
+      outcome: 'policy_applied',
+      fields: {},
+      keyIds: [],
+      processedAt: 1,
+    });
+    const read = type.fromBuffer(written, type.createResolver(old)) as Record<string, unknown>;
+    assert.equal(read.outcome, 'policy_applied');
   });
 });

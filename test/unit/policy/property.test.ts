@@ -154,6 +154,8 @@ describe('canaries never reach an allowlist destination', () => {
             ip: e.ip,
             device: { id: e.device, advertisingId: e.device },
             page: { title: 'Find a doctor', path: `/p/${e.mrn}` },
+            // consented, so google-ads (which requires Advertising) is exercised too
+            consent: { categoryPreferences: { Advertising: true, Analytics: true } },
           },
         });
         for (const [name, plan] of plans) applyAndCheck(plan, record, name);
