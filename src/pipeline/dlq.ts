@@ -4,7 +4,7 @@
  * input topic. The reason is a catalogue message — it never quotes the record.
  */
 import type { PhiGateError } from '../errors.ts';
-import type { OutMessage, RecordHeaders, Source } from './records.ts';
+import { MAX_RECORD_BYTES, type OutMessage, type RecordHeaders, type Source } from './records.ts';
 
 export const DLQ_HEADERS = {
   code: 'phigate.error.code',
@@ -12,6 +12,8 @@ export const DLQ_HEADERS = {
   topic: 'phigate.source.topic',
   partition: 'phigate.source.partition',
   offset: 'phigate.source.offset',
+  /** Set when the raw value was left out: its size in bytes. */
+  droppedValueBytes: 'phigate.error.value-bytes',
 } as const;
 
 export function deadLetter(
@@ -31,5 +33,18 @@ export function deadLetter(
   out[DLQ_HEADERS.topic] = source.topic;
   out[DLQ_HEADERS.partition] = String(source.partition);
   out[DLQ_HEADERS.offset] = source.offset;
+  // A dead letter the broker would refuse would stall the partition on every retry: a record that
+  // large keeps its key and headers (where it came from, why) and leaves its value in the input
+  // topic, from which a replay reads it.
+  if (value !== null && recordBytes(key, value, out) > MAX_RECORD_BYTES) {
+    out[DLQ_HEADERS.droppedValueBytes] = String(value.length);
+    return { key, value: null, headers: out };
+  }
   return { key, value, headers: out };
+}
+
+function recordBytes(key: Buffer | null, value: Buffer, headers: Record<string, Buffer | string>): number {
+  let size = (key?.length ?? 0) + value.length;
+  for (const [name, v] of Object.entries(headers)) size += name.length + Buffer.byteLength(v);
+  return size;
 }

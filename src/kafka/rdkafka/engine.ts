@@ -152,6 +152,13 @@ export class RdkafkaEngine implements KafkaEngine {
       } catch (err) {
         if (this.#stopping) return;
         const decision = decide(err, classify);
+        if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') {
+          // librdkafka skips a batch it cannot decompress or parse and reports it without its
+          // partition or offset: nothing is left to dead-letter, so it is counted and logged loudly
+          this.#o.metrics.dlqRecords.inc({ reason: decision.error.code });
+          this.#o.logger.error({ code: decision.error.code, reason: decision.error.message }, 'input batch skipped');
+          continue;
+        }
         if (decision.action === 'fatal') return this.#fatal(decision.error);
         // a fetch error the client will get over (a broker restarting): back off briefly
         this.#o.logger.warn(
