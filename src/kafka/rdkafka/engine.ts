@@ -58,7 +58,7 @@ export class RdkafkaEngine implements KafkaEngine {
   readonly name: EngineName = 'librdkafka';
   readonly #o: RdkafkaEngineOptions;
   readonly #consumer: KafkaConsumer;
-  readonly #producer: Producer;
+  #producer: Producer;
   readonly #input: string;
   readonly #retry: Backoff;
   /** Counts rebalances: a batch fetched in an earlier one is not committed. */
@@ -67,6 +67,8 @@ export class RdkafkaEngine implements KafkaEngine {
   #started = false;
   #stopping = false;
   #failed = false;
+  /** The producer reported a fatal error: it is replaced before the next transaction. */
+  #producerBroken = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: RdkafkaEngineOptions) {
@@ -75,19 +77,69 @@ export class RdkafkaEngine implements KafkaEngine {
     this.#input = config.topics.input;
     this.#retry = config.retry;
     this.#consumer = new Consumer(consumerConfig(config), CONSUMER_TOPIC_CONFIG);
-    this.#producer = new TransactionalProducer(
+    this.#producer = this.#newProducer();
+    bridgeLogs(this.#consumer, logger, 'consumer');
+    // a batch is what has arrived: consume waits up to maxMs for its first record, then takes what
+    // is queued (up to maxRecords) without waiting for more — full batches under load, small
+    // ones at once when the stream is quiet. (The option is missing from the client's typings.)
+    this.#consumer.setDefaultConsumeTimeout(config.batch.maxMs);
+    (
+      this.#consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void }
+    ).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.#consumer.on('rebalance', (err, assignment) => this.#onRebalance(err.code, assignment));
+    this.#consumer.on('event.error', (err) => {
+      if (err.isFatal) this.#fatal(decide(err, classify).error);
+    });
+  }
+
+  /**
+   * The instance's transactional producer. A fatal producer error other than fencing (librdkafka
+   * ends a producer whose transaction state it cannot trust, e.g. an abort refused after a
+   * rebalance) does not end the instance: the producer is replaced, and initialising the same
+   * transactional id aborts whatever the old one left open (`#transact`).
+   */
+  #newProducer(): Producer {
+    const { config, logger } = this.#o;
+    const producer = new TransactionalProducer(
       producerConfig(config, transactionalId(config)),
       PRODUCER_TOPIC_CONFIG,
     );
-    bridgeLogs(this.#consumer, logger, 'consumer');
-    bridgeLogs(this.#producer, logger, 'producer');
-    this.#consumer.setDefaultConsumeTimeout(config.batch.maxMs);
-    this.#consumer.on('rebalance', (err, assignment) => this.#onRebalance(err.code, assignment));
-    const onError = (err: { isFatal?: boolean }) => {
-      if (err.isFatal) this.#fatal(decide(err, classify).error);
-    };
-    this.#consumer.on('event.error', onError);
-    this.#producer.on('event.error', onError);
+    bridgeLogs(producer, logger, 'producer');
+    producer.on('event.error', (err) => {
+      if (!err.isFatal) return;
+      const error = decide(err, classify).error;
+      if (error.code === 'PHIGATE_ERR_FENCED') this.#fatal(error);
+      else this.#producerBroken = true;
+    });
+    return producer;
+  }
+
+  async #connectProducer(): Promise<void> {
+    await call<unknown>((cb) => this.#producer.connect({}, cb));
+    this.#producer.setPollInBackground(true);
+    // fences an earlier incarnation of this instance and aborts its open transaction
+    await call((cb) => this.#producer.initTransactions(OPERATION_TIMEOUT_MS, cb));
+  }
+
+  /** Replaces a producer librdkafka gave up on; the batch is retried by a later attempt. */
+  async #replaceProducer(cause: unknown): Promise<never> {
+    this.#o.logger.warn({ err: cause }, 'transactional producer unusable; replacing it');
+    const old = this.#producer;
+    await call<unknown>((cb) => old.disconnect(cb)).catch(() => undefined);
+    this.#producer = this.#newProducer();
+    this.#producerBroken = false;
+    try {
+      await this.#connectProducer();
+    } catch (err) {
+      throw classify(err);
+    }
+    throw new PhiGateError(
+      'PHIGATE_ERR_TRANSACTION',
+      'the transactional producer was replaced; the batch is retried',
+      {
+        cause,
+      },
+    );
   }
 
   get joined(): boolean {
@@ -97,10 +149,7 @@ export class RdkafkaEngine implements KafkaEngine {
   async start(step: Step): Promise<void> {
     this.#started = true;
     try {
-      await call<unknown>((cb) => this.#producer.connect({}, cb));
-      this.#producer.setPollInBackground(true);
-      // fences an earlier incarnation of this instance and aborts its open transaction
-      await call((cb) => this.#producer.initTransactions(OPERATION_TIMEOUT_MS, cb));
+      await this.#connectProducer();
       await call<unknown>((cb) => this.#consumer.connect({}, cb));
     } catch (err) {
       throw classify(err);
@@ -144,51 +193,94 @@ export class RdkafkaEngine implements KafkaEngine {
     }
   }
 
+  /**
+   * One batch is processed while the transaction of the one before it commits: a commit mostly
+   * waits on the broker, so the step of the next batch runs in that time instead of after it.
+   * Transactions stay strictly in order, one at a time. A batch whose predecessor was given up
+   * (its partitions were revoked) is given up too: the eager rebalance that revoked them reset
+   * every position to the committed offsets.
+   */
   async #run(step: Step): Promise<void> {
-    while (!this.#stopping) {
-      let messages: Message[];
-      try {
-        messages = await call<Message[]>((cb) => this.#consumer.consume(this.#o.config.batch.maxRecords, cb));
-      } catch (err) {
-        if (this.#stopping) return;
-        const decision = decide(err, classify);
-        if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') {
-          // librdkafka skips a batch it cannot decompress or parse and reports it without its
-          // partition or offset: nothing is left to dead-letter, so it is counted and logged loudly
-          this.#o.metrics.dlqRecords.inc({ reason: decision.error.code });
-          this.#o.logger.error({ code: decision.error.code, reason: decision.error.message }, 'input batch skipped');
-          continue;
-        }
-        if (decision.action === 'fatal') return this.#fatal(decision.error);
-        // a fetch error the client will get over (a broker restarting): back off briefly
-        this.#o.logger.warn(
-          { code: decision.error.code, reason: decision.error.message },
-          'consume failed; retrying',
-        );
-        await sleep(this.#retry.initialMs);
-        continue;
+    let previous: Promise<void> | undefined;
+    try {
+      while (!this.#stopping) {
+        const batches = await this.#fetch();
+        if (batches === undefined) continue;
+        const epoch = this.#epoch;
+        const early = step(batches); // overlaps with the previous transaction
+        early.catch(() => undefined); // handled in #commitWithRetry; never an unhandled rejection
+        await previous;
+        previous = this.#commitWithRetry(step, batches, epoch, early);
       }
-      if (messages.length === 0) continue;
-      await this.#commitWithRetry(step, batchesOf(messages), this.#epoch);
+    } finally {
+      await previous;
     }
   }
 
-  /** Processes and commits one batch, as the catalogue decides, until it commits or is given up. */
-  async #commitWithRetry(step: Step, batches: PartitionBatch[], epoch: number): Promise<void> {
+  /** The next consumed batches; undefined when there were none (or the fetch failed, handled here). */
+  async #fetch(): Promise<PartitionBatch[] | undefined> {
+    let messages: Message[];
+    try {
+      messages = await call<Message[]>((cb) => this.#consumer.consume(this.#o.config.batch.maxRecords, cb));
+    } catch (err) {
+      if (this.#stopping) return undefined;
+      const decision = decide(err, classify);
+      if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') {
+        // librdkafka skips a batch it cannot decompress or parse and reports it without its
+        // partition or offset: nothing is left to dead-letter, so it is counted and logged loudly
+        this.#o.metrics.dlqRecords.inc({ reason: decision.error.code });
+        this.#o.logger.error(
+          { code: decision.error.code, reason: decision.error.message },
+          'input batch skipped',
+        );
+        return undefined;
+      }
+      if (decision.action === 'fatal') {
+        this.#fatal(decision.error);
+        return undefined;
+      }
+      // a fetch error the client will get over (a broker restarting): back off briefly
+      this.#o.logger.warn(
+        { code: decision.error.code, reason: decision.error.message },
+        'consume failed; retrying',
+      );
+      await sleep(this.#retry.initialMs);
+      return undefined;
+    }
+    return messages.length === 0 ? undefined : batchesOf(messages);
+  }
+
+  /**
+   * Processes and commits one batch, as the catalogue decides, until it commits or is given up.
+   * `early` is the step's first attempt, started while the previous batch committed.
+   */
+  async #commitWithRetry(
+    step: Step,
+    batches: PartitionBatch[],
+    epoch: number,
+    early: Promise<StepResult>,
+  ): Promise<void> {
     const { logger, metrics } = this.#o;
     const delays = new Delays(this.#retry);
+    let attempt: Promise<StepResult> | undefined = early;
     for (;;) {
-      if (this.#failed) return;
-      if (epoch !== this.#epoch) return; // revoked since it was fetched: its new owner reads it again
       let result: StepResult | undefined;
       try {
-        result = await step(batches);
+        result = await (attempt ?? step(batches));
+        attempt = undefined;
+        if (this.#failed || epoch !== this.#epoch) {
+          // revoked since it was fetched (its new owner reads it again), or the instance is ending
+          result.abandoned();
+          return;
+        }
         await this.#transact(result.outputs, batches, epoch);
         result.committed();
         this.#observeLag(batches);
         return;
       } catch (raw) {
+        attempt = undefined;
         result?.abandoned();
+        if (this.#failed) return;
         const decision = decide(raw, classify);
         if (decision.action === 'abandon') {
           logger.warn({ code: decision.error.code, reason: decision.error.message }, 'abandoning the batch');
@@ -208,6 +300,7 @@ export class RdkafkaEngine implements KafkaEngine {
     batches: readonly PartitionBatch[],
     epoch: number,
   ): Promise<void> {
+    if (this.#producerBroken) await this.#replaceProducer(new Error('the producer reported a fatal error'));
     const producer = this.#producer;
     const started = process.hrtime.bigint();
     await call((cb) => producer.beginTransaction(cb));
@@ -230,7 +323,14 @@ export class RdkafkaEngine implements KafkaEngine {
       this.#observe('committed', started);
     } catch (err) {
       this.#observe('aborted', started);
-      if (!(isRdkafkaError(err) && err.isFatal)) await this.#abort();
+      this.#o.logger.warn(
+        { code: isRdkafkaError(err) ? err.code : undefined, reason: (err as Error).message },
+        'transaction failed; aborting it',
+      );
+      const fenced = decide(err, classify).error.code === 'PHIGATE_ERR_FENCED';
+      if (!fenced && (this.#producerBroken || (isRdkafkaError(err) && err.isFatal)))
+        await this.#replaceProducer(err);
+      if (!fenced) await this.#abort(err);
       throw err;
     }
   }
@@ -240,7 +340,7 @@ export class RdkafkaEngine implements KafkaEngine {
    * (the broker is down): it is retried with back-off, so that an outage pauses the stream instead
    * of ending the instance. An abort that fails otherwise leaves the producer unusable: fatal.
    */
-  async #abort(): Promise<void> {
+  async #abort(cause: unknown): Promise<void> {
     const delays = new Delays(this.#retry);
     for (;;) {
       try {
@@ -248,11 +348,13 @@ export class RdkafkaEngine implements KafkaEngine {
         return;
       } catch (err) {
         const retriable = isRdkafkaError(err) && (err.isRetriable === true || err.code === CODE.TIMED_OUT);
-        if (!retriable || this.#stopping) {
+        if (this.#stopping) {
           throw new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', 'a failed transaction could not be aborted', {
             cause: err,
           });
         }
+        // a producer that cannot abort is replaced: initialising its id aborts the transaction
+        if (!retriable) await this.#replaceProducer(cause);
         const delay = delays.next();
         this.#o.logger.warn(
           { attempt: delays.attempt, retryInMs: delay },

@@ -81,9 +81,13 @@ export function classify(err: unknown): unknown {
     return new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', `authentication failed (${what})`, { cause: err });
   if (err.isFatal) return new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', what, { cause: err });
   if (err.code === CODE.BAD_COMPRESSION || err.code === CODE.BAD_MSG) {
-    return new PhiGateError('PHIGATE_ERR_BAD_BATCH', `an input record batch was skipped by the client (${what})`, {
-      cause: err,
-    });
+    return new PhiGateError(
+      'PHIGATE_ERR_BAD_BATCH',
+      `an input record batch was skipped by the client (${what})`,
+      {
+        cause: err,
+      },
+    );
   }
   if (MOVED.has(err.code)) {
     return new PhiGateError('PHIGATE_ERR_PARTITION_MOVED', `the group rebalanced (${what})`, { cause: err });

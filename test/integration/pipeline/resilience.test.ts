@@ -195,6 +195,11 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       try {
         const ids = events.map((e) => e.messageId as string);
         await assertEveryDestinationExactlyOnce(names, ids);
+      } catch (err) {
+        // the members' own logs say what happened at each rebalance
+        throw new Error(
+          `${(err as Error).message}\n--- first member ---\n${a.output.slice(-6000)}\n--- second member ---\n${b.output.slice(-10000)}`,
+        );
       } finally {
         await b.stop();
         await producer.disconnect();
