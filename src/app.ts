@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Config, describeConfig, transportWarnings } from './config/index.ts';
-import type { PhiGateError } from './errors.ts';
+import { PhiGateError } from './errors.ts';
 import { type KafkaEngine, openKafka } from './kafka/index.ts';
 import { createHealthServer, type HealthServer } from './observability/health.ts';
 import { createLogger } from './observability/logger.ts';
@@ -51,6 +51,10 @@ export function createApp(config: Config, options: AppOptions): App {
   const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
   let policy: PolicySource | undefined;
   let engine: KafkaEngine | undefined;
+  /** Creates missing destination topics and learns their partition counts; set once Kafka is open. */
+  let prepareTopics: (destinations: readonly string[]) => Promise<void> = async () => {
+    throw new PhiGateError('PHIGATE_ERR_CLOSED', 'Kafka is not connected yet');
+  };
   let fail: (err: PhiGateError) => void = () => undefined;
   const failed = new Promise<PhiGateError>((resolve) => {
     fail = resolve;
@@ -99,6 +103,8 @@ export function createApp(config: Config, options: AppOptions): App {
       file: config.policy.file,
       env: options.env,
       topics: { input: config.topics.input, audit: config.topics.audit, dlq: config.topics.dlq },
+      // a reload that adds a destination creates its topic first (or is rejected)
+      prepare: (next) => prepareTopics(next.destinations.map((d) => d.topic)),
       pollMs: config.policy.pollMs,
       logger,
       metrics,
@@ -122,11 +128,12 @@ export function createApp(config: Config, options: AppOptions): App {
     });
     closers.push({ name: 'kafka admin', close: () => kafka.close() });
     const { topics } = config;
-    const partitions = await kafka.prepareTopics({
-      audit: topics.audit,
-      dlq: topics.dlq,
-      destinations: source.current.destinations.map((d) => d.topic),
-    });
+    const partitions = new Map<string, number>();
+    prepareTopics = async (destinations) => {
+      const counts = await kafka.prepareTopics({ audit: topics.audit, dlq: topics.dlq, destinations });
+      for (const [topic, n] of counts) partitions.set(topic, n);
+    };
+    await prepareTopics(source.current.destinations.map((d) => d.topic));
 
     const step = new BatchStep(
       {

@@ -25,6 +25,11 @@ export interface PolicySourceOptions {
   readonly pollMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Readies what a new policy needs before it is swapped in (the topics of added destinations).
+   * If it throws, the reload is rejected and the running policy stays.
+   */
+  readonly prepare?: (policy: Policy) => Promise<void>;
   /** Called after each swap, e.g. to drop compiled routes of versions no longer in force. */
   readonly onSwap?: (policy: Policy) => void;
 }
@@ -143,6 +148,17 @@ export class PolicySource {
     }
     this.#lastRejection = '';
     if (next.version === this.#current.version) return 'unchanged';
+    try {
+      await this.#options.prepare?.(next);
+    } catch (err) {
+      // e.g. a new destination's topic cannot be created: swapping in would stall every batch
+      logger.error(
+        { err, code: isPhiGateError(err) ? err.code : undefined },
+        `policy reload rejected, keeping version ${this.#current.version}: its topics could not be readied`,
+      );
+      metrics.policyReloads.inc({ outcome: 'rejected' });
+      return 'rejected';
+    }
     const previous = this.#current;
     this.#current = next;
     const known = new Set(previous.destinations.map((d) => `${d.name}/${d.version}`));

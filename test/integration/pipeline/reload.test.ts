@@ -93,6 +93,39 @@ describe('pipeline: policy hot reload', () => {
     assert.equal(policyKeys.length, 2, 'both mixpanel policy versions are audited');
   });
 
+  test('a reload that adds a destination creates its topic first; the new destination receives events', async () => {
+    const crm = `${names.input}.dest.crm`;
+    topics.track(crm);
+    const added = `${policyYaml(keys, names, { mixpanelExtra: '\n      properties.currency: allow' })}  crm:
+    topic: ${crm}
+    mode: allowlist
+    events:
+      allow: ["Appointment Booked"]
+    fields:
+      properties.specialty: allow
+    hashKey: { file: ${keys.dir}/mixpanel.hmac }
+`;
+    await configMapUpdate(configDir, 'gen2b', added);
+    await Service.until(
+      async () => (await service.counter('phigate_policy_reloads_total', { outcome: 'applied' })) === 2,
+      20_000,
+      'reload with a new destination applied',
+    );
+    const event = segmentEvent('booked', 3);
+    await producer.send([event]);
+    const received = await consumeAll(crm, { count: 1, timeoutMs: 30_000 });
+    assert.equal(
+      received.length,
+      1,
+      `the new destination's topic exists and got the event:\n${service.output.slice(-3000)}`,
+    );
+    const value = await registry().decode(received[0]?.message.value as Buffer);
+    assert.deepEqual(
+      [value.messageId, value.properties.specialty, value.properties.email],
+      [event.messageId, 'dermatology', undefined],
+    );
+  });
+
   test('an invalid policy is rejected, counted, and the running one stays', async () => {
     await configMapUpdate(configDir, 'gen3', 'version: 1\ndestinations:\n  mixpanel:\n    mode: sometimes\n');
     await Service.until(
@@ -102,12 +135,12 @@ describe('pipeline: policy hot reload', () => {
     );
     assert.match(service.output, /policy reload rejected/);
 
-    const third = segmentEvent('booked', 3);
+    const third = segmentEvent('booked', 4);
     await producer.send([third]);
-    const records = await consumeAll(names.mixpanel, { count: 3 });
+    const records = await consumeAll(names.mixpanel, { count: 4 });
     const decoded = await Promise.all(records.map((r) => registry().decode(r.message.value as Buffer)));
     const v = decoded.find((d) => d.messageId === third.messageId);
     assert.equal(v?.properties.currency, 'USD', 'still the last valid policy');
-    assert.equal(await service.counter('phigate_policy_reloads_total', { outcome: 'applied' }), 1);
+    assert.equal(await service.counter('phigate_policy_reloads_total', { outcome: 'applied' }), 2);
   });
 });
