@@ -164,6 +164,48 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       }
     });
 
+    test(`${engine}: a frozen member (SIGSTOP) loses its partitions, then wakes (SIGCONT): no duplicate, no loss`, async () => {
+      const { names, policyFile, producer, groupId } = await setup(`zombie-${engine}`);
+      const events = bookedEvents(600);
+      await producer.send(events.slice(0, 300));
+      const zombie = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        env: { ...ENGINE, PHIGATE_BATCH_MAX_RECORDS: '20' },
+      });
+      let successor: Service | undefined;
+      try {
+        await Service.until(
+          async () => (await auditedCount(zombie).catch(() => 0)) >= 40,
+          45_000,
+          'the first member processed some events',
+        );
+        zombie.signal('SIGSTOP'); // frozen mid-stream: a long GC pause, a hung node
+        successor = await Service.start({ ...names, groupId, policyFile, env: ENGINE });
+        const next = successor;
+        await producer.send(events.slice(300));
+        // the group gives the frozen member's partitions away once its session times out
+        await Service.until(
+          async () => (await auditedCount(next).catch(() => 0)) > 0,
+          90_000,
+          'the successor took over',
+        );
+        zombie.signal('SIGCONT'); // the zombie wakes with a batch in hand: it must not commit it
+        const ids = events.map((e) => e.messageId as string);
+        await assertEveryDestinationExactlyOnce(names, ids);
+      } catch (err) {
+        throw new Error(
+          `${(err as Error).message}\n--- zombie ---\n${zombie.output.slice(-5000)}\n--- successor ---\n${successor?.output.slice(-5000)}`,
+        );
+      } finally {
+        zombie.signal('SIGCONT');
+        await zombie.stop();
+        await successor?.stop();
+        await producer.disconnect();
+      }
+    });
+
     test(`${engine}: two members split the partitions; joining and leaving rebalances lose and duplicate nothing`, async () => {
       const { names, policyFile, producer, groupId } = await setup(`rebalance-${engine}`, 4);
       const events = bookedEvents(1200);
