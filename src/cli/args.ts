@@ -60,3 +60,44 @@ export function parseCommandArgs(
   }
   return parsed;
 }
+
+/** The options of commands that read a policy against writer schemas: a local file or the registry. */
+export const SCHEMA_SOURCE_OPTIONS = {
+  policy: { type: 'string' },
+  schema: { type: 'string' },
+  registry: { type: 'boolean' },
+  subject: { type: 'string' },
+} as const;
+
+export interface SchemaSourceValues {
+  readonly policy: string;
+  readonly schema?: string;
+  readonly registry?: boolean;
+  readonly subject?: string;
+}
+
+/**
+ * Parses a schema-source command's arguments and checks that `--schema` and `--registry` exclude
+ * each other and `--subject` comes with `--registry`. Returns the values, or the exit code.
+ */
+export function parseSchemaSourceArgs<T extends SchemaSourceValues>(
+  command: string,
+  argv: readonly string[],
+  io: CliIo,
+  spec: { readonly usage: string; readonly options?: ArgSpec['options'] },
+): T | number {
+  const parsed = parseCommandArgs(command, argv, io, {
+    usage: spec.usage,
+    options: { ...SCHEMA_SOURCE_OPTIONS, ...spec.options },
+    required: ['policy'],
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as unknown as T;
+  if ((values.schema && values.registry) || (values.subject !== undefined && !values.registry)) {
+    io.stderr.write(
+      `phi-gate ${command}: --schema and --registry exclude each other; --subject needs --registry\n${spec.usage}`,
+    );
+    return EXIT.usage;
+  }
+  return values;
+}

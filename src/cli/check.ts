@@ -27,7 +27,7 @@ import { formatProblems, isPhiGateError, type Problem } from '../errors.ts';
 import { loadPolicy, type Policy } from '../policy/index.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { compileType, valueSubject } from '../registry/schemas.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseSchemaSourceArgs } from './args.ts';
 import {
   compileAgainst,
   inventoryOfWriters,
@@ -99,24 +99,8 @@ function transportProblems(values: Options, env: CliIo['env']): Problem[] {
 }
 
 export const check: Command = async (argv, io) => {
-  const parsed = parseCommandArgs('check', argv, io, {
-    usage: USAGE,
-    options: {
-      policy: { type: 'string' },
-      schema: { type: 'string' },
-      registry: { type: 'boolean' },
-      subject: { type: 'string' },
-    },
-    required: ['policy'],
-  });
-  if (typeof parsed === 'number') return parsed;
-  const values = parsed.values as Options;
-  if ((values.schema && values.registry) || (values.subject !== undefined && !values.registry)) {
-    io.stderr.write(
-      `phi-gate check: --schema and --registry exclude each other; --subject needs --registry\n${USAGE}`,
-    );
-    return EXIT.usage;
-  }
+  const values = parseSchemaSourceArgs<Options>('check', argv, io, { usage: USAGE });
+  if (typeof values === 'number') return values;
   const policyPath = resolve(io.cwd, values.policy);
   try {
     // phi-gate's own topics as the environment sets them (the defaults otherwise)

@@ -17,7 +17,7 @@ import { formatProblems, isPhiGateError, type Problem } from '../errors.ts';
 import { loadPolicy, type Policy, packageRoot } from '../policy/index.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { compileType, valueSubject } from '../registry/schemas.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseSchemaSourceArgs } from './args.ts';
 import { inventoryOfWriters, registeredWriters, type WriterSchema } from './check-schemas.ts';
 import { formatInventory, INVENTORY_FORMATS, type InventoryFormat } from './inventory-format.ts';
 import type { CliIo, Command } from './io.ts';
@@ -72,25 +72,11 @@ async function print(policy: Policy, values: Options, format: InventoryFormat, i
 }
 
 export const inventory: Command = async (argv, io) => {
-  const parsed = parseCommandArgs('inventory', argv, io, {
+  const values = parseSchemaSourceArgs<Options>('inventory', argv, io, {
     usage: USAGE,
-    options: {
-      policy: { type: 'string' },
-      schema: { type: 'string' },
-      registry: { type: 'boolean' },
-      subject: { type: 'string' },
-      format: { type: 'string' },
-    },
-    required: ['policy'],
+    options: { format: { type: 'string' } },
   });
-  if (typeof parsed === 'number') return parsed;
-  const values = parsed.values as Options;
-  if ((values.schema && values.registry) || (values.subject !== undefined && !values.registry)) {
-    io.stderr.write(
-      `phi-gate inventory: --schema and --registry exclude each other; --subject needs --registry\n${USAGE}`,
-    );
-    return EXIT.usage;
-  }
+  if (typeof values === 'number') return values;
   const format = (values.format ?? 'table') as InventoryFormat;
   if (!INVENTORY_FORMATS.includes(format)) {
     io.stderr.write(`phi-gate inventory: --format must be one of: ${INVENTORY_FORMATS.join(', ')}\n${USAGE}`);

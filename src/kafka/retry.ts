@@ -82,3 +82,14 @@ export function reportPause(
     'batch paused; will retry',
   );
 }
+
+/** Counts a transaction's outcome and its duration since `started` (process.hrtime.bigint()). */
+export function observeTransaction(
+  metrics: Metrics,
+  outcome: 'committed' | 'aborted',
+  started: bigint,
+): void {
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  metrics.transactions.inc({ outcome });
+  metrics.transactionDuration.observe({ outcome: outcome === 'committed' ? 'commit' : 'abort' }, seconds);
+}

@@ -15,6 +15,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { MAX_RECORD_BYTES, type TopicMessages } from '../../pipeline/records.ts';
+import { observeTransaction } from '../retry.ts';
 import { JavaCompatiblePartitioner } from './partitioner.ts';
 
 export interface TransactionOptions {
@@ -116,10 +117,10 @@ export class PartitionTransactions {
         topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
       });
       await transaction.commit();
-      this.#observe('committed', started);
+      observeTransaction(this.#options.metrics, 'committed', started);
     } catch (err) {
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
-      this.#observe('aborted', started);
+      observeTransaction(this.#options.metrics, 'aborted', started);
       await this.#discard(this.transactionalId(topic, partition));
       throw classify(err);
     }
@@ -150,15 +151,6 @@ export class PartitionTransactions {
     const producer = this.#producers.get(id);
     this.#producers.delete(id);
     if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
-  }
-
-  #observe(outcome: 'committed' | 'aborted', started: bigint): void {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.#options.metrics.transactions.inc({ outcome });
-    this.#options.metrics.transactionDuration.observe(
-      { outcome: outcome === 'committed' ? 'commit' : 'abort' },
-      seconds,
-    );
   }
 }
 

@@ -26,7 +26,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { InputRecord, OutMessage, RecordHeaders, TopicMessages } from '../../pipeline/records.ts';
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
-import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
+import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
 import {
   CONSUMER_TOPIC_CONFIG,
   consumerConfig,
@@ -320,9 +320,9 @@ export class RdkafkaEngine implements KafkaEngine {
         producer.sendOffsetsToTransaction(offsets, this.#consumer, OPERATION_TIMEOUT_MS, cb),
       );
       await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
-      this.#observe('committed', started);
+      observeTransaction(this.#o.metrics, 'committed', started);
     } catch (err) {
-      this.#observe('aborted', started);
+      observeTransaction(this.#o.metrics, 'aborted', started);
       this.#o.logger.warn(
         { code: isRdkafkaError(err) ? err.code : undefined, reason: (err as Error).message },
         'transaction failed; aborting it',
@@ -393,15 +393,6 @@ export class RdkafkaEngine implements KafkaEngine {
         `partitions ${lost.map((b) => b.partition).join(', ') || '(all)'} were revoked while their batch was processed`,
       );
     }
-  }
-
-  #observe(outcome: 'committed' | 'aborted', started: bigint): void {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.#o.metrics.transactions.inc({ outcome });
-    this.#o.metrics.transactionDuration.observe(
-      { outcome: outcome === 'committed' ? 'commit' : 'abort' },
-      seconds,
-    );
   }
 
   #observeLag(batches: readonly PartitionBatch[]): void {

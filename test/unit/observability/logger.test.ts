@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { PhiGateError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
+import { captureLogs } from '../../helpers/log-capture.ts';
 
 const CANARY = 'CANARY-jane.doe@example.com-555-0100';
 
-/** A logger writing into an array of parsed JSON lines. */
-function capture(level = 'info', base?: Record<string, unknown>) {
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      raw.push(String(chunk));
-      callback();
-    },
-  });
-  const logger = createLogger({ level, destination, ...(base ? { base } : {}) });
-  const lines = () => raw.map((line) => JSON.parse(line) as Record<string, any>);
-  return { logger, raw, lines };
-}
+const capture = captureLogs;
 
 describe('createLogger', () => {
   test('payload- and secret-bearing fields are redacted at the top level and two levels down', () => {
