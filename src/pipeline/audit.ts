@@ -12,8 +12,7 @@ import { type AvroCodec, codecFor } from '../avro/codec.ts';
 import type { PhiGateError } from '../errors.ts';
 import { SCHEMAS_DIR } from '../paths.ts';
 import type { Decision, Destination } from '../policy/index.ts';
-import type { RegistryClient } from '../registry/client.ts';
-import { compileType, valueSubject } from '../registry/schemas.ts';
+import { compileType, type SchemaStore, valueSubject } from '../registry/schemas.ts';
 import type { OutMessage, Source } from './records.ts';
 import { encodeFramed, frameHeader, HEADER_SIZE } from './wire.ts';
 
@@ -60,7 +59,7 @@ export class AuditEncoder {
   }
 
   /** Registers the audit schema under `<topic>-value` and returns an encoder bound to its id. */
-  static async create(client: RegistryClient, topic: string): Promise<AuditEncoder> {
+  static async create(client: SchemaStore, topic: string): Promise<AuditEncoder> {
     const text = AuditEncoder.readSchema();
     const parsed = JSON.parse(text);
     const id = await client.register(valueSubject(topic), JSON.stringify(parsed));

@@ -11,7 +11,19 @@
  */
 import avro from 'avsc';
 import { PhiGateError } from '../errors.ts';
-import type { RegisteredSchema, RegistryClient } from './client.ts';
+import type { RegisteredSchema } from './client.ts';
+
+/**
+ * What the caches need of a schema registry: resolve an id, register a schema under a subject.
+ * RegistryClient is the one the service uses (its errors are the catalogue's, see client.ts); the
+ * unit-test driver (test/helpers/) holds schemas in memory.
+ */
+export interface SchemaStore {
+  /** The schema registered under `id`; PHIGATE_ERR_UNKNOWN_SCHEMA when there is none. */
+  getSchema(id: number): Promise<RegisteredSchema>;
+  /** Registers `schema` under `subject` and returns its id (the same id for the same schema). */
+  register(subject: string, schema: string): Promise<number>;
+}
 
 /**
  * Compiles an Avro schema the way every part of phi-gate expects it: unions of null and one type
@@ -44,13 +56,13 @@ export function writerOf(registered: RegisteredSchema, what: string): { schema: 
 }
 
 export class WriterTypes {
-  readonly #client: RegistryClient;
+  readonly #client: SchemaStore;
   readonly #types = new Map<number, avro.Type>();
   readonly #schemas = new Map<number, unknown>();
   readonly #inflight = new Map<number, Promise<avro.Type>>();
   readonly #onSize: (size: number) => void;
 
-  constructor(client: RegistryClient, onSize: (size: number) => void = () => undefined) {
+  constructor(client: SchemaStore, onSize: (size: number) => void = () => undefined) {
     this.#client = client;
     this.#onSize = onSize;
   }
@@ -93,13 +105,13 @@ export class WriterTypes {
 const REJECTION_TTL_MS = 60_000;
 
 export class DerivedSchemas {
-  readonly #client: RegistryClient;
+  readonly #client: SchemaStore;
   readonly #ids = new Map<string, number>();
   readonly #inflight = new Map<string, Promise<number>>();
   readonly #rejected = new Map<string, { error: PhiGateError; until: number }>();
   readonly #onSize: (size: number) => void;
 
-  constructor(client: RegistryClient, onSize: (size: number) => void = () => undefined) {
+  constructor(client: SchemaStore, onSize: (size: number) => void = () => undefined) {
     this.#client = client;
     this.#onSize = onSize;
   }

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { InputRecord } from '../../pipeline/records.ts';
+import { chunksOf } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
 import { instrumentConsumer } from './instrument.ts';
@@ -160,10 +161,8 @@ export class KafkajsEngine implements KafkaEngine {
       }
     }
 
-    const max = this.#o.batch.maxRecords;
-    for (let i = 0; i < messages.length; i += max) {
+    for (const chunk of chunksOf(messages, this.#o.batch.maxRecords)) {
       if (!this.#live(payload)) return;
-      const chunk = messages.slice(i, i + max);
       const done = await this.#withRetry(payload, () => this.#commitChunk(topic, partition, chunk));
       if (done === undefined) return;
       const last = chunk[chunk.length - 1] as KafkaMessage;
