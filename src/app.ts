@@ -1,6 +1,6 @@
 /**
  * Wires the modules into the running service. Start order: metrics + health server → policy (an
- * invalid one fails start) → registry + audit schema → Kafka (admin, topics) → the engine's
+ * invalid one fails start) → registry + audit and inventory schemas → Kafka (admin, topics) → the engine's
  * consumer group and transactional producer → policy watch. `close()` undoes it in reverse, once,
  * however often it is called.
  *
@@ -18,11 +18,12 @@ import { createLogger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { AuditEncoder } from './pipeline/audit.ts';
 import { Decoder } from './pipeline/decode.ts';
+import { InventoryEncoder, InventoryPublisher } from './pipeline/inventory.ts';
 import { PolicySource } from './pipeline/policy-source.ts';
 import { Routes } from './pipeline/routes.ts';
 import { BatchStep } from './pipeline/step.ts';
 import { RegistryClient } from './registry/client.ts';
-import { DerivedSchemas, WriterTypes } from './registry/schemas.ts';
+import { DerivedSchemas, valueSubject, WriterTypes } from './registry/schemas.ts';
 
 export interface AppOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -102,7 +103,12 @@ export function createApp(config: Config, options: AppOptions): App {
     policy = await PolicySource.open({
       file: config.policy.file,
       env: options.env,
-      topics: { input: config.topics.input, audit: config.topics.audit, dlq: config.topics.dlq },
+      topics: {
+        input: config.topics.input,
+        audit: config.topics.audit,
+        dlq: config.topics.dlq,
+        inventory: config.topics.inventory,
+      },
       // a reload that adds a destination creates its topic first (or is rejected)
       prepare: (next) => prepareTopics(next.destinations.map((d) => d.topic)),
       pollMs: config.policy.pollMs,
@@ -114,6 +120,18 @@ export function createApp(config: Config, options: AppOptions): App {
     closers.push({ name: 'policy', close: () => source.close() });
 
     const audit = await AuditEncoder.create(client, config.topics.audit);
+    const inventory = new InventoryPublisher({
+      topic: config.topics.inventory,
+      encoder: await InventoryEncoder.create(client, config.topics.inventory),
+      client,
+      writer: (id) => {
+        const type = types.peek(id);
+        return type === undefined ? undefined : { type, schema: types.schema(id) };
+      },
+      inputSubject: valueSubject(config.topics.input),
+      metrics,
+      logger,
+    });
     const kafka = await openKafka(config, {
       logger,
       metrics,
@@ -130,7 +148,12 @@ export function createApp(config: Config, options: AppOptions): App {
     const { topics } = config;
     const partitions = new Map<string, number>();
     prepareTopics = async (destinations) => {
-      const counts = await kafka.prepareTopics({ audit: topics.audit, dlq: topics.dlq, destinations });
+      const counts = await kafka.prepareTopics({
+        audit: topics.audit,
+        dlq: topics.dlq,
+        inventory: topics.inventory,
+        destinations,
+      });
       for (const [topic, n] of counts) partitions.set(topic, n);
     };
     await prepareTopics(source.current.destinations.map((d) => d.topic));
@@ -143,6 +166,7 @@ export function createApp(config: Config, options: AppOptions): App {
         metrics,
         dlqTopic: topics.dlq,
         auditTopic: topics.audit,
+        inventory,
         partitionsOf: (topic) => partitions.get(topic),
         now: Date.now,
       },

@@ -3,7 +3,9 @@
  *
  * Creates the input topic, registers the Segment-spec schema, produces the sample events, runs the
  * built service (`dist/src/main.js run`) as a child process, then prints for each event the raw
- * event beside what each destination received, the audit entries, and a few metrics; finally it
+ * event beside what each destination received (or why it got nothing: its event filter, or the
+ * person's consent), the audit entries, the data inventory the service published to events.inventory
+ * (as a table), and a few metrics; finally it
  * stops the service with SIGTERM, as Kubernetes would. The stack itself is started and stopped by
  * deploy/local/with-stack.sh around this script.
  */
@@ -15,8 +17,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
+import { formatInventory } from '../../src/cli/inventory-format.ts';
 import { decryptValue } from '../../src/crypto/index.ts';
 import { fromNaturalJson, loadPolicy } from '../../src/policy/index.ts';
+import { type InventoryEntry, inventoryOf } from '../../src/policy/inventory.ts';
 import { compileType } from '../../src/registry/schemas.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,6 +30,7 @@ const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/ap
 const metricsPort = Number(process.env.PHIGATE_METRICS_PORT ?? 9464);
 const input = 'events.raw';
 const audit = 'events.audit';
+const inventory = 'events.inventory';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
@@ -96,7 +101,14 @@ async function main(): Promise<number> {
   const topicOf = (name: string) => policy.destinations.find((d) => d.name === name)?.topic as string;
   const ids = new Set(events.map((e) => e.event.messageId as string));
   const expectedAudit = events.length * destinations.length;
-  const outputs = await readBack(kafka, registry, [...destinations.map(topicOf), audit], ids, expectedAudit);
+  const outputs = await readBack(
+    kafka,
+    registry,
+    [...destinations.map(topicOf), audit, inventory],
+    ids,
+    expectedAudit,
+    schemaId,
+  );
   const privateKeys = await loadDemoPrivateKeys();
 
   for (const { file, event } of events) {
@@ -106,9 +118,15 @@ async function main(): Promise<number> {
     for (const d of destinations) {
       const got = outputs.get(topicOf(d))?.get(event.messageId as string);
       console.log(dim(`${d} (${topicOf(d)}):`));
-      console.log(
-        indent(got ? JSON.stringify(display(got.value), null, 2) : 'nothing — filtered by its policy'),
-      );
+      const outcome = outputs.get(audit)?.get(`${d}/${event.messageId}`)?.value;
+      const why =
+        outcome?.outcome === 'filtered_consent'
+          ? `nothing — filtered_consent: ${Object.entries(outcome.fields ?? {})
+              .filter(([, a]) => String(a).startsWith('consent:'))
+              .map(([path, a]) => `${path} ${String(a).slice('consent:'.length)}`)
+              .join(', ')}`
+          : `nothing — ${outcome?.outcome ?? 'filtered'} by its policy`;
+      console.log(indent(got ? JSON.stringify(display(got.value), null, 2) : why));
       const jwe = got ? findJwe(got.value) : undefined;
       if (jwe && privateKeys.length > 0) {
         const plain = await decryptWithAny(jwe.value, privateKeys);
@@ -125,11 +143,27 @@ async function main(): Promise<number> {
     console.log(`${entry.key}: ${JSON.stringify(entry.value)}`);
   }
 
+  const consentFiltered = [...(outputs.get(audit)?.values() ?? [])].filter(
+    (e) => e.value.outcome === 'filtered_consent',
+  );
+  step(`consent: ${consentFiltered.length} event(s) filtered because the person did not consent`);
+  for (const entry of consentFiltered) console.log(`${entry.key}: ${JSON.stringify(entry.value)}`);
+
+  // the service published one entry per (schema id, field path); shown in schema order
+  const published = [...(outputs.get(inventory)?.values() ?? [])].map((e) => e.value as InventoryEntry);
+  step(`data inventory: ${published.length} entries for schema id ${schemaId} in ${inventory} (compacted)`);
+  const order = new Map(
+    inventoryOf(policy, { type: writerType, schema: writerSchema }).map((e, i) => [e.path, i]),
+  );
+  published.sort((a, b) => (order.get(a.path) ?? 1e9) - (order.get(b.path) ?? 1e9));
+  const label = `${published[0]?.subject ?? `${input}-value`} version ${published[0]?.version ?? '?'} (schema id ${schemaId})`;
+  process.stdout.write(formatInventory([{ label, entries: published }], 'table'));
+
   step('a few metrics');
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   for (const line of metrics.split('\n')) {
     if (
-      /^phigate_(events_consumed_total|destination_events_total|dlq_records_total|transactions_total|policy_info)\{/.test(
+      /^phigate_(events_consumed_total|destination_events_total|dlq_records_total|transactions_total|policy_info|inventory_unreviewed_fields)\{/.test(
         line,
       )
     ) {
@@ -152,6 +186,7 @@ function startService(): ChildProcess {
     PHIGATE_INPUT_TOPIC: input,
     PHIGATE_AUDIT_TOPIC: audit,
     PHIGATE_DLQ_TOPIC: 'events.dlq',
+    PHIGATE_INVENTORY_TOPIC: inventory,
     PHIGATE_GROUP_ID: 'phi-gate-demo',
     PHIGATE_TOPIC_PARTITIONS: '3',
     PHIGATE_TOPIC_REPLICATION: '1',
@@ -193,6 +228,7 @@ async function readBack(
   topics: string[],
   ids: Set<string>,
   auditCount: number,
+  schemaId: number,
 ) {
   const out = new Map<string, Map<string, Decoded>>(topics.map((t) => [t, new Map()]));
   const consumer = kafka.consumer({
@@ -207,9 +243,14 @@ async function readBack(
       if (!message.value) return;
       const value =
         message.value[0] === 0 ? await registry.decode(message.value) : JSON.parse(message.value.toString());
+      const key = message.key?.toString() ?? null;
+      if (topic === inventory) {
+        // the entries of this run's schema id, latest per key (as compaction keeps them)
+        if (key?.startsWith(`${schemaId}/`)) out.get(topic)?.set(key, { key, value });
+        return;
+      }
       const messageId = value.messageId as string | undefined;
       if (!messageId || !ids.has(messageId)) return;
-      const key = message.key?.toString() ?? null;
       out.get(topic)?.set(topic === audit ? (key ?? messageId) : messageId, { key, value });
     },
   });

@@ -25,6 +25,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
       "inventory --policy FILE [--schema S.avsc | --registry [--subject S]] [--format table|json|markdown]: every field, its classification and each destination's action",
     load: async () => (await import('./inventory.ts')).inventory,
   },
+  diff: {
+    summary:
+      'diff --policy NEW [--against OLD] [--sample N] [--from earliest|latest] [--json]: what a policy change does to real events (exit 4: a new leak)',
+    load: async () => (await import('./diff.ts')).diff,
+  },
   keygen: {
     summary: 'keygen --out DIR [--kid ID]: write a destination key pair',
     load: async () => (await import('./keygen.ts')).keygen,

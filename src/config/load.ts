@@ -91,6 +91,7 @@ function assemble(v: EnvValues): Config {
       input: v.PHIGATE_INPUT_TOPIC,
       audit: v.PHIGATE_AUDIT_TOPIC,
       dlq: v.PHIGATE_DLQ_TOPIC,
+      inventory: v.PHIGATE_INVENTORY_TOPIC,
       partitions: v.PHIGATE_TOPIC_PARTITIONS,
       replicationFactor: v.PHIGATE_TOPIC_REPLICATION,
       create: v.PHIGATE_CREATE_TOPICS,
@@ -187,18 +188,25 @@ export function loadKafkaConfig(env: Env): Config['kafka'] {
   return deepFreeze(assemble(Object.fromEntries(values) as unknown as EnvValues).kafka);
 }
 
-const TOPIC_NAMES: readonly VarName[] = ['PHIGATE_INPUT_TOPIC', 'PHIGATE_AUDIT_TOPIC', 'PHIGATE_DLQ_TOPIC'];
+const TOPIC_NAMES: readonly VarName[] = [
+  'PHIGATE_INPUT_TOPIC',
+  'PHIGATE_AUDIT_TOPIC',
+  'PHIGATE_DLQ_TOPIC',
+  'PHIGATE_INVENTORY_TOPIC',
+];
 
 /**
  * phi-gate's own topics alone (defaults applied), validated as `loadConfig` does: what `phi-gate
  * check` needs to refuse a destination that writes to one of them.
  * @throws PhiGateError PHIGATE_ERR_CONFIG listing every problem of those variables.
  */
-export function loadTopicsConfig(env: Env): Pick<Config['topics'], 'input' | 'audit' | 'dlq'> {
+export function loadTopicsConfig(env: Env): Pick<Config['topics'], 'input' | 'audit' | 'dlq' | 'inventory'> {
   const { values, problems } = parseVariables(env, TOPIC_NAMES);
   if (problems.length > 0) {
     throw new PhiGateError('PHIGATE_ERR_CONFIG', 'topic configuration is invalid', { problems });
   }
-  const { input, audit, dlq } = assemble(Object.fromEntries(values) as unknown as EnvValues).topics;
-  return deepFreeze({ input, audit, dlq });
+  const { input, audit, dlq, inventory } = assemble(
+    Object.fromEntries(values) as unknown as EnvValues,
+  ).topics;
+  return deepFreeze({ input, audit, dlq, inventory });
 }

@@ -162,7 +162,12 @@ const retryOrdered: Rule = (input, problems) => {
 
 /** Reading from the audit or DLQ topic would feed phi-gate's own output back into it. */
 const topicsDistinct: Rule = (input, problems) => {
-  const names = ['PHIGATE_INPUT_TOPIC', 'PHIGATE_AUDIT_TOPIC', 'PHIGATE_DLQ_TOPIC'] as const;
+  const names = [
+    'PHIGATE_INPUT_TOPIC',
+    'PHIGATE_AUDIT_TOPIC',
+    'PHIGATE_DLQ_TOPIC',
+    'PHIGATE_INVENTORY_TOPIC',
+  ] as const;
   names.forEach((name, i) => {
     const topic = input.get(name);
     const earlier = names.slice(0, i).find((other) => input.get(other) === topic);

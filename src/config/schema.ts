@@ -157,6 +157,11 @@ export const ENV_VARS = {
     default: 'events.dlq',
     doc: 'dead-letter topic for undecodable records',
   },
+  PHIGATE_INVENTORY_TOPIC: {
+    kind: 'topic',
+    default: 'events.inventory',
+    doc: 'compacted data-inventory topic: one entry per (input schema id, field path), no values (docs/inventory.md)',
+  },
   PHIGATE_TOPIC_PARTITIONS: {
     kind: 'integer',
     default: 3,
@@ -174,7 +179,7 @@ export const ENV_VARS = {
   PHIGATE_CREATE_TOPICS: {
     kind: 'boolean',
     default: true,
-    doc: 'create missing output, audit and DLQ topics at start',
+    doc: 'create missing output, audit, inventory and DLQ topics at start',
   },
   PHIGATE_GROUP_ID: { kind: 'string', default: 'phi-gate', doc: 'consumer group id' },
   PHIGATE_KAFKA_ENGINE: {
@@ -326,6 +331,7 @@ export interface Config {
     readonly input: string;
     readonly audit: string;
     readonly dlq: string;
+    readonly inventory: string;
     readonly partitions: number;
     readonly replicationFactor: number;
     readonly create: boolean;

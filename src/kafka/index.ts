@@ -2,7 +2,7 @@
  * The Kafka room's front door: `openKafka` connects the admin client and builds the engine the
  * configuration names (PHIGATE_KAFKA_ENGINE). Nothing outside src/kafka/ imports a Kafka client.
  *
- * The admin side (creating and describing topics, the audit topic's cleanup policy) is kafkajs's
+ * The admin side (creating and describing topics, the audit and inventory topics' cleanup policy) is kafkajs's
  * admin client for both engines: it is used only at start and on reload, and the native client's
  * admin API has no DescribeConfigs, which the audit-topic check needs.
  */
@@ -18,7 +18,7 @@ import { KafkajsEngine } from './kafkajs/consumer.ts';
 import { instrumentAdmin, instrumentProducer } from './kafkajs/instrument.ts';
 import { PartitionTransactions } from './kafkajs/transactions.ts';
 import { tuneKafkajs } from './kafkajs/tuning.ts';
-import { AUDIT_TOPIC_CONFIG, checkAuditTopic, ensureTopics } from './topics.ts';
+import { AUDIT_TOPIC_CONFIG, checkAuditTopic, ensureTopics, INVENTORY_TOPIC_CONFIG } from './topics.ts';
 
 export type { EngineHooks, EngineName, KafkaEngine, Step } from './engine.ts';
 export { ENGINES } from './engine.ts';
@@ -32,6 +32,8 @@ export interface KafkaDeps {
 export interface OutputTopics {
   readonly audit: string;
   readonly dlq: string;
+  /** The compacted data-inventory topic (created and checked like the audit topic). */
+  readonly inventory?: string;
   readonly destinations: readonly string[];
 }
 
@@ -70,11 +72,15 @@ export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaR
         [
           { topic: topics.audit, config: AUDIT_TOPIC_CONFIG },
           { topic: topics.dlq },
+          ...(topics.inventory === undefined
+            ? []
+            : [{ topic: topics.inventory, config: INVENTORY_TOPIC_CONFIG }]),
           ...topics.destinations.map((topic) => ({ topic })),
         ],
         { create: t.create, partitions: t.partitions, replicationFactor: t.replicationFactor },
       );
       await checkAuditTopic(admin, topics.audit);
+      if (topics.inventory !== undefined) await checkAuditTopic(admin, topics.inventory, 'inventory');
       if (!(await admin.listTopics()).includes(t.input)) {
         throw new PhiGateError('PHIGATE_ERR_CONFIG', `input topic ${t.input} does not exist`);
       }

@@ -1,7 +1,8 @@
 /**
- * The topics phi-gate writes: one per destination, the compacted audit topic and the DLQ. Created
- * when missing (unless disabled), then described so that records without a key can be partitioned
- * by their input partition. The audit topic is always checked for `cleanup.policy=compact`.
+ * The topics phi-gate writes: one per destination, the compacted audit and inventory topics and the
+ * DLQ. Created when missing (unless disabled), then described so that records without a key can be
+ * partitioned by their input partition. The audit and inventory topics are always checked for
+ * `cleanup.policy=compact`.
  */
 import type { Admin } from 'kafkajs';
 import { PhiGateError } from '../errors.ts';
@@ -16,6 +17,9 @@ export const AUDIT_TOPIC_CONFIG = Object.freeze({
   // keep every entry readable for a day before compaction may collapse replays of the same fact
   'min.compaction.lag.ms': String(24 * 3600 * 1000),
 });
+
+/** One entry per (schema id, field path): only the latest decision of each matters. */
+export const INVENTORY_TOPIC_CONFIG = Object.freeze({ 'cleanup.policy': 'compact' });
 
 export async function ensureTopics(
   admin: Admin,
@@ -45,8 +49,11 @@ export async function ensureTopics(
   return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
 }
 
-/** Fails start-up when an existing audit topic is not compacted: history would be deleted by retention. */
-export async function checkAuditTopic(admin: Admin, topic: string): Promise<void> {
+/**
+ * Fails start-up when an existing audit (or inventory) topic is not compacted: retention would delete
+ * history (or the entries of a schema seen long ago).
+ */
+export async function checkAuditTopic(admin: Admin, topic: string, role = 'audit'): Promise<void> {
   const { resources } = await admin.describeConfigs({
     includeSynonyms: false,
     resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['cleanup.policy'] }],
@@ -56,7 +63,7 @@ export async function checkAuditTopic(admin: Admin, topic: string): Promise<void
   if (!policy.split(',').includes('compact')) {
     throw new PhiGateError(
       'PHIGATE_ERR_CONFIG',
-      `audit topic ${topic} has cleanup.policy=${policy}; it must include compact`,
+      `${role} topic ${topic} has cleanup.policy=${policy}; it must include compact`,
     );
   }
 }

@@ -109,6 +109,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       labelNames: ['destination', 'version'] as const,
       registers,
     }),
+    inventoryUnreviewed: new Gauge({
+      name: 'phigate_inventory_unreviewed_fields',
+      help: 'Fields of the latest input schema seen that are new since the reviewed version and that no rule of the destination names',
+      labelNames: ['destination'] as const,
+      registers,
+    }),
     policyReloads: new Counter({
       name: 'phigate_policy_reloads_total',
       help: 'Policy reload attempts by outcome: applied, rejected, unchanged',

@@ -13,6 +13,7 @@ import type { Decision, Destination, Policy } from '../policy/index.ts';
 import type { AuditEncoder } from './audit.ts';
 import type { Decoder } from './decode.ts';
 import { deadLetter } from './dlq.ts';
+import type { InventoryView } from './inventory.ts';
 import {
   type InputRecord,
   MAX_RECORD_BYTES,
@@ -29,6 +30,8 @@ export interface BatchContext {
   readonly metrics: Metrics;
   readonly dlqTopic: string;
   readonly auditTopic: string;
+  /** The data inventory; absent: no inventory entries are written (a test driver may leave it out). */
+  readonly inventory?: InventoryView;
   /** Partition count of a topic phi-gate writes, for records whose key a destination drops. */
   readonly partitionsOf: (topic: string) => number | undefined;
   readonly now: () => number;
@@ -69,7 +72,11 @@ export async function processBatch(
 
     for (const destination of destinations) {
       let route = ctx.routes.get(decoded.schemaId, decoded.type, destination);
-      if (route instanceof Promise) route = await route;
+      if (route instanceof Promise) {
+        // a route compiled: the first record of this schema id under this destination version
+        ctx.inventory?.note(decoded.schemaId);
+        route = await route;
+      }
       const decision = route.ok
         ? deliver(ctx, out, destination, route, value, record, input.partition)
         : failedRouteDecision(destination, route.error);

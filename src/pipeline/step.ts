@@ -6,7 +6,8 @@
  *
  * Nothing is sent here. The engine writes `outputs` and the input offsets in one transaction, then
  * calls `committed()` — or `abandoned()` when that transaction did not commit, so that nothing this
- * step counted as written is lost (the policy audit entries are claimed again by a later batch).
+ * step counted as written is lost (the policy audit entries and the inventory entries are claimed
+ * again by a later batch).
  * A thrown PhiGateError says what the engine must do (its catalogue disposition): `pause` errors are
  * retried with the same records, anything else ends the instance.
  */
@@ -59,6 +60,10 @@ export class BatchStep {
       const out = await processBatch(ctx, policy, { topic, partition }, records);
       merge(outputs, out.topicMessages);
     }
+    // before any claim: a registry that does not answer here pauses the batch with nothing claimed
+    const inventory = ctx.inventory === undefined ? undefined : await ctx.inventory.claim(policy);
+    if (inventory !== undefined && inventory.messages.length > 0)
+      merge(outputs, [{ topic: inventory.topic, messages: [...inventory.messages] }]);
     const claimed = this.#policy.claimAudit();
     if (claimed.length > 0) {
       const now = ctx.now();
@@ -71,12 +76,14 @@ export class BatchStep {
         if (settled) return;
         settled = true;
         this.#policy.auditWritten(claimed);
+        if (inventory !== undefined) ctx.inventory?.written(inventory);
         this.#observe(batches, started);
       },
       abandoned: () => {
         if (settled) return;
         settled = true;
         this.#policy.auditAbandoned(claimed);
+        if (inventory !== undefined) ctx.inventory?.abandoned(inventory);
       },
     };
   }

@@ -1,8 +1,9 @@
 /**
  * A minimal client for the Confluent Schema Registry REST API (served by Confluent, Apicurio's
  * /apis/ccompat/v7, Redpanda, Karapace). Two calls are all the service needs: fetch a schema by id,
- * register a schema under a subject; `phi-gate check --registry` adds three read-only ones (a
- * subject's versions, one version's schema, a compatibility test). Every failure is classified
+ * register a schema under a subject; the data inventory adds the subject versions an id is registered
+ * as, and `phi-gate check --registry` three read-only ones (a subject's versions, one version's
+ * schema, a compatibility test). Every failure is classified
  * once, here:
  *
  * - 404 with error_code 40403 on an id → PHIGATE_ERR_UNKNOWN_SCHEMA (the record goes to the DLQ);
@@ -30,7 +31,7 @@ export interface RegistryClientOptions {
   readonly onRequest?: (operation: Operation, outcome: 'ok' | 'not_found' | 'rejected' | 'error') => void;
 }
 
-type Operation = 'get_schema' | 'register' | 'ping' | 'get_subject' | 'compatibility';
+type Operation = 'get_schema' | 'register' | 'ping' | 'get_subject' | 'get_versions' | 'compatibility';
 
 export interface RegisteredSchema {
   readonly schemaType: string;
@@ -94,6 +95,41 @@ export class RegistryClient {
       schema: body.schema,
       schemaType: typeof body.schemaType === 'string' ? body.schemaType : 'AVRO',
     };
+  }
+
+  /**
+   * The (subject, version) pairs `id` is registered as (`GET /schemas/ids/{id}/versions`: Confluent
+   * 5.3+, Apicurio ccompat); one schema may be registered under several subjects. None when the
+   * registry does not know the id.
+   */
+  async schemaVersions(id: number): Promise<{ readonly subject: string; readonly version: number }[]> {
+    const res = await this.#request('get_versions', `/schemas/ids/${id}/versions`, { method: 'GET' });
+    if (res.status === 404) {
+      await this.#notFound('get_versions', res, [SCHEMA_NOT_FOUND], `the versions of schema id ${id}`);
+      return [];
+    }
+    const body = await this.#json('get_versions', res);
+    const valid =
+      Array.isArray(body) &&
+      body.every(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as { subject?: unknown }).subject === 'string' &&
+          Number.isInteger((v as { version?: unknown }).version),
+      );
+    if (!valid) {
+      this.#onRequest('get_versions', 'error');
+      throw new PhiGateError(
+        'PHIGATE_ERR_REGISTRY_UNAVAILABLE',
+        `registry answered the versions of schema id ${id} without a list of subject versions`,
+      );
+    }
+    this.#onRequest('get_versions', 'ok');
+    return (body as { subject: string; version: number }[]).map(({ subject, version }) => ({
+      subject,
+      version,
+    }));
   }
 
   /** Registers an Avro schema under `subject` (idempotent in the registry) and returns its id. */

@@ -129,11 +129,13 @@ export async function pipelineTopics(topics: TestTopics, prefix: string, inputPa
     input,
     audit: `${input}.audit`,
     dlq: `${input}.dlq`,
+    inventory: `${input}.inventory`,
     mixpanel: `${input}.dest.mixpanel`,
     ads: `${input}.dest.ads`,
     warehouse: `${input}.dest.warehouse`,
   };
-  for (const t of [names.audit, names.dlq, names.mixpanel, names.ads, names.warehouse]) topics.track(t);
+  for (const t of [names.audit, names.dlq, names.inventory, names.mixpanel, names.ads, names.warehouse])
+    topics.track(t);
   return names;
 }
 

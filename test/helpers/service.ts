@@ -24,6 +24,8 @@ export interface ServiceOptions {
   readonly input: string;
   readonly audit: string;
   readonly dlq: string;
+  /** Default `<input>.inventory`: tests must not share the default `events.inventory`. */
+  readonly inventory?: string;
   readonly groupId: string;
   readonly policyFile: string;
   readonly transactionalIdPrefix?: string;
@@ -59,6 +61,7 @@ export class Service {
       PHIGATE_INPUT_TOPIC: options.input,
       PHIGATE_AUDIT_TOPIC: options.audit,
       PHIGATE_DLQ_TOPIC: options.dlq,
+      PHIGATE_INVENTORY_TOPIC: options.inventory ?? `${options.input}.inventory`,
       PHIGATE_GROUP_ID: options.groupId,
       PHIGATE_TRANSACTIONAL_ID_PREFIX: options.transactionalIdPrefix ?? options.groupId,
       PHIGATE_POLICY_FILE: options.policyFile,

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         input: 'events.raw',
         audit: 'events.audit',
         dlq: 'events.dlq',
+        inventory: 'events.inventory',
         partitions: 3,
         replicationFactor: 3,
         create: true,
@@ -82,6 +83,7 @@ describe('loadConfig', () => {
       PHIGATE_INPUT_TOPIC: 'in',
       PHIGATE_AUDIT_TOPIC: 'audit_v1',
       PHIGATE_DLQ_TOPIC: 'dlq-1',
+      PHIGATE_INVENTORY_TOPIC: 'inventory-1',
       PHIGATE_TOPIC_PARTITIONS: '12',
       PHIGATE_TOPIC_REPLICATION: '1',
       PHIGATE_CREATE_TOPICS: 'false',
@@ -127,6 +129,7 @@ describe('loadConfig', () => {
       input: 'in',
       audit: 'audit_v1',
       dlq: 'dlq-1',
+      inventory: 'inventory-1',
       partitions: 12,
       replicationFactor: 1,
       create: false,
@@ -237,6 +240,11 @@ describe('loadConfig', () => {
     assert.equal(
       problemFor(same, 'PHIGATE_AUDIT_TOPIC'),
       'must differ from PHIGATE_INPUT_TOPIC (both are "events.raw")',
+    );
+    const inventory = problemsOf({ ...minimalEnv(files), PHIGATE_INVENTORY_TOPIC: 'events.audit' });
+    assert.equal(
+      problemFor(inventory, 'PHIGATE_INVENTORY_TOPIC'),
+      'must differ from PHIGATE_AUDIT_TOPIC (both are "events.audit")',
     );
   });
 
