@@ -40,6 +40,8 @@ export interface BatchContext {
 export interface BatchOutput {
   readonly topicMessages: TopicMessages[];
   readonly records: number;
+  /** Adds the batch's outcome, field-action and DLQ counts to the metrics: call once it committed. */
+  readonly count: (metrics: Metrics) => void;
 }
 
 export async function processBatch(
@@ -84,8 +86,7 @@ export async function processBatch(
       counts.decision(decision);
     }
   }
-  counts.flush(ctx.metrics);
-  return { topicMessages: out.toArray(), records: records.length };
+  return { topicMessages: out.toArray(), records: records.length, count: (metrics) => counts.flush(metrics) };
 }
 
 /** Runs one destination's plan on one record; pushes its output and returns the decision to audit. */

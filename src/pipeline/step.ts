@@ -55,10 +55,12 @@ export class BatchStep {
     const ctx = this.#context;
     const policy = this.#policy.current; // captured once: a reload takes effect at the next batch
     const outputs: TopicMessages[] = [];
+    const counts: ((metrics: Metrics) => void)[] = [];
     for (const { topic, partition, records } of batches) {
       if (records.length === 0) continue;
       const out = await processBatch(ctx, policy, { topic, partition }, records);
       merge(outputs, out.topicMessages);
+      counts.push(out.count);
     }
     // before any claim: a registry that does not answer here pauses the batch with nothing claimed
     const inventory = ctx.inventory === undefined ? undefined : await ctx.inventory.claim(policy);
@@ -77,6 +79,8 @@ export class BatchStep {
         settled = true;
         this.#policy.auditWritten(claimed);
         if (inventory !== undefined) ctx.inventory?.written(inventory);
+        // counted once committed: a batch processed again after an abort is not counted twice
+        for (const count of counts) count(this.#metrics);
         this.#observe(batches, started);
       },
       abandoned: () => {

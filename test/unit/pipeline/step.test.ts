@@ -60,6 +60,23 @@ describe('the batch step: policy audit entries', () => {
     assert.equal(d.committedOffset(0), 3);
   });
 
+  test('outcome and DLQ counts are added once the transaction commits, never for an abandoned one', async () => {
+    const d = await track(segmentDriver({ maxRecords: 10 }));
+    d.pipe(0, [segmentEvent('search', 1), segmentEvent('booked', 2)]);
+    d.pipe(0, [Buffer.from('not a framed record')]);
+    const total = async (name: string) =>
+      ((await d.registry.getSingleMetricAsString(name)).match(/^\w+\{[^}]*\} \d+$/gm) ?? [])
+        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)))
+        .reduce((a, b) => a + b, 0);
+    d.abandonNext();
+    await d.run();
+    assert.equal(await total('phigate_destination_events_total'), 0, 'nothing counted for the aborted batch');
+    assert.equal(await total('phigate_dlq_records_total'), 0);
+    await d.run();
+    assert.equal(await total('phigate_destination_events_total'), 2 * d.policy.destinations.length);
+    assert.equal(await total('phigate_dlq_records_total'), 1);
+  });
+
   test('a transaction abandoned after the policy entries committed does not bring them back', async () => {
     const d = await track(segmentDriver({ maxRecords: 1 }));
     d.pipe(0, [segmentEvent('search', 1), segmentEvent('booked', 2)]);
