@@ -10,6 +10,7 @@
 import type { KafkaConsumer, Message } from '@confluentinc/kafka-javascript';
 import type { Config } from '../config/index.ts';
 import type { InputRecord } from '../pipeline/records.ts';
+import { call, toRecord } from './rdkafka/client.ts';
 import { connectionConfig } from './rdkafka/config.ts';
 
 export type ReadFrom = 'earliest' | 'latest';
@@ -109,12 +110,7 @@ export class TopicReader {
       for (const m of messages) {
         const range = ranges.get(m.partition);
         if (range === undefined || m.offset >= range.end) continue; // past the end it had at the start
-        records.push({
-          key: m.key === undefined || m.key === null ? null : Buffer.from(m.key as Buffer),
-          value: m.value ?? null,
-          offset: String(m.offset),
-          timestamp: String(m.timestamp ?? 0),
-        });
+        records.push(toRecord(m));
         // transaction markers take offsets too: the last record may sit before end - 1
         if (m.offset >= range.end - 1) ranges.delete(m.partition);
       }
@@ -140,10 +136,4 @@ export class TopicReader {
     this.#connected = false;
     await call<unknown>((cb) => this.#consumer.disconnect(cb)).catch(() => undefined);
   }
-}
-
-function call<T = void>(start: (cb: (err: unknown, value?: T) => void) => unknown): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    start((err, value) => (err ? reject(err) : resolve(value as T)));
-  });
 }

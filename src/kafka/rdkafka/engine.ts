@@ -18,15 +18,17 @@
  * `commitTransaction` flushes them and fails if any could not be delivered.
  */
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import rdkafka, { type KafkaConsumer, type Message, type Producer } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { InputRecord, OutMessage, RecordHeaders, TopicMessages } from '../../pipeline/records.ts';
+import type { InputRecord, OutMessage, TopicMessages } from '../../pipeline/records.ts';
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
+import { call, toRecord } from './client.ts';
 import {
   CONSUMER_TOPIC_CONFIG,
   consumerConfig,
@@ -425,40 +427,4 @@ function batchesOf(messages: readonly Message[]): PartitionBatch[] {
     batch.records.push(toRecord(m));
   }
   return [...byPartition.values()];
-}
-
-function toRecord(m: Message): InputRecord {
-  const record: { -readonly [K in keyof InputRecord]: InputRecord[K] } = {
-    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
-    value: m.value,
-    offset: String(m.offset),
-    timestamp: String(m.timestamp ?? Date.now()),
-  };
-  if (m.headers !== undefined && m.headers.length > 0) record.headers = headersOf(m.headers);
-  return record;
-}
-
-/** librdkafka's header list (one object per header, names may repeat) → name → value(s). */
-function headersOf(list: readonly Record<string, string | Buffer>[]): RecordHeaders {
-  const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
-  for (const header of list) {
-    for (const [name, value] of Object.entries(header)) {
-      const existing = out[name];
-      if (existing === undefined) out[name] = value;
-      else if (Array.isArray(existing)) existing.push(value);
-      else out[name] = [existing, value];
-    }
-  }
-  return out;
-}
-
-/** A node-style callback API as a promise. */
-function call<T = void>(start: (cb: (err: unknown, value?: T) => void) => unknown): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    start((err, value) => (err ? reject(err) : resolve(value as T)));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
