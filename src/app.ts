@@ -20,10 +20,10 @@ import { AuditEncoder } from './pipeline/audit.ts';
 import { Decoder } from './pipeline/decode.ts';
 import { InventoryEncoder, InventoryPublisher } from './pipeline/inventory.ts';
 import { PolicySource } from './pipeline/policy-source.ts';
-import { Routes } from './pipeline/routes.ts';
+import { createRoutes } from './pipeline/routes.ts';
 import { BatchStep } from './pipeline/step.ts';
 import { RegistryClient } from './registry/client.ts';
-import { DerivedSchemas, valueSubject, WriterTypes } from './registry/schemas.ts';
+import { valueSubject } from './registry/schemas.ts';
 
 export interface AppOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -97,9 +97,7 @@ export function createApp(config: Config, options: AppOptions): App {
       onRequest: (operation, outcome) => metrics.registryRequests.inc({ operation, outcome }),
     });
     registryClient = client;
-    const types = new WriterTypes(client, (n) => metrics.registryCacheSize.set({ cache: 'writer' }, n));
-    const derived = new DerivedSchemas(client, (n) => metrics.registryCacheSize.set({ cache: 'derived' }, n));
-    const routes = new Routes(derived, (id) => types.schema(id));
+    const { types, routes } = createRoutes(client, metrics);
     policy = await PolicySource.open({
       file: config.policy.file,
       env: options.env,

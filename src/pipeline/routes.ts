@@ -10,8 +10,9 @@
 import type avro from 'avsc';
 import { codecFor } from '../avro/codec.ts';
 import { isPhiGateError, type PhiGateError } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { Destination, Plan } from '../policy/index.ts';
-import { type DerivedSchemas, valueSubject } from '../registry/schemas.ts';
+import { DerivedSchemas, type SchemaStore, valueSubject, WriterTypes } from '../registry/schemas.ts';
 import { encodeFramed, frameHeader } from './wire.ts';
 
 export interface Route {
@@ -113,4 +114,15 @@ export class Routes {
     const codec = codecFor(plan.type);
     return { ok: true, plan, schemaId, encode: (value) => encodeFramed(codec, header, value) };
   }
+}
+
+/**
+ * The schema side of the pipeline over one schema store (the registry, or the test driver's memory):
+ * writer types by id, and the routes that register and cache derived schemas, with their cache sizes
+ * reported to the metrics.
+ */
+export function createRoutes(store: SchemaStore, metrics: Metrics): { types: WriterTypes; routes: Routes } {
+  const types = new WriterTypes(store, (n) => metrics.registryCacheSize.set({ cache: 'writer' }, n));
+  const derived = new DerivedSchemas(store, (n) => metrics.registryCacheSize.set({ cache: 'derived' }, n));
+  return { types, routes: new Routes(derived, (id) => types.schema(id)) };
 }

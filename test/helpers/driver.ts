@@ -24,7 +24,7 @@ import { AuditEncoder } from '../../src/pipeline/audit.ts';
 import { Decoder } from '../../src/pipeline/decode.ts';
 import { PolicySource } from '../../src/pipeline/policy-source.ts';
 import type { InputRecord, OutMessage, RecordHeaders } from '../../src/pipeline/records.ts';
-import { Routes } from '../../src/pipeline/routes.ts';
+import { createRoutes } from '../../src/pipeline/routes.ts';
 import { BatchStep, type StepResult } from '../../src/pipeline/step.ts';
 import { frame, frameHeader, unframe } from '../../src/pipeline/wire.ts';
 import {
@@ -33,7 +33,7 @@ import {
   type Policy,
   type RuntimeTopics,
 } from '../../src/policy/index.ts';
-import { compileType, DerivedSchemas, valueSubject, WriterTypes } from '../../src/registry/schemas.ts';
+import { compileType, valueSubject } from '../../src/registry/schemas.ts';
 import { MemorySchemaStore } from './memory-registry.ts';
 
 export const SEGMENT_SCHEMA_FILE = new URL('../../schemas/segment-event.avsc', import.meta.url);
@@ -145,9 +145,7 @@ export class PipelineDriver {
     const store = new MemorySchemaStore();
     const registry = new Registry();
     const metrics = createMetrics(registry, { defaultMetrics: false });
-    const types = new WriterTypes(store, (n) => metrics.registryCacheSize.set({ cache: 'writer' }, n));
-    const derived = new DerivedSchemas(store, (n) => metrics.registryCacheSize.set({ cache: 'derived' }, n));
-    const routes = new Routes(derived, (id) => types.schema(id));
+    const { types, routes } = createRoutes(store, metrics);
     let source: PolicySource;
     try {
       source = await PolicySource.open({
