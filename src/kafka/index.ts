@@ -9,7 +9,6 @@
 import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
-import { PhiGateError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { EngineHooks, KafkaEngine } from './engine.ts';
 import { compressionType, registerCodecs } from './kafkajs/compression.ts';
@@ -40,8 +39,8 @@ export interface OutputTopics {
 export interface KafkaRoom {
   readonly engine: KafkaEngine;
   /**
-   * Creates missing output topics (unless disabled), checks the audit topic is compacted and the
-   * input topic exists. Returns the partition count of each output topic (records whose key a
+   * Checks the input topic exists, creates missing output topics (unless disabled) and checks the
+   * audit (and inventory) topic is compacted. Returns the partition count of each output topic (records whose key a
    * destination drops are placed by their input partition).
    */
   prepareTopics(topics: OutputTopics): Promise<Map<string, number>>;
@@ -77,13 +76,15 @@ export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaR
             : [{ topic: topics.inventory, config: INVENTORY_TOPIC_CONFIG }]),
           ...topics.destinations.map((topic) => ({ topic })),
         ],
-        { create: t.create, partitions: t.partitions, replicationFactor: t.replicationFactor },
+        {
+          input: t.input,
+          create: t.create,
+          partitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+        },
       );
       await checkAuditTopic(admin, topics.audit);
       if (topics.inventory !== undefined) await checkAuditTopic(admin, topics.inventory, 'inventory');
-      if (!(await admin.listTopics()).includes(t.input)) {
-        throw new PhiGateError('PHIGATE_ERR_CONFIG', `input topic ${t.input} does not exist`);
-      }
       return partitions;
     },
     close: () => admin.disconnect(),

@@ -21,12 +21,20 @@ export const AUDIT_TOPIC_CONFIG = Object.freeze({
 /** One entry per (schema id, field path): only the latest decision of each matters. */
 export const INVENTORY_TOPIC_CONFIG = Object.freeze({ 'cleanup.policy': 'compact' });
 
+/**
+ * Creates the missing topics of `specs` (unless `create` is false) and returns every spec topic's
+ * partition count. The `input` topic is never created: it must exist, and is checked first, so a
+ * wrong input topic creates nothing.
+ */
 export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
-  options: { create: boolean; partitions: number; replicationFactor: number },
+  options: { input: string; create: boolean; partitions: number; replicationFactor: number },
 ): Promise<Map<string, number>> {
   const existing = new Set(await admin.listTopics());
+  if (!existing.has(options.input)) {
+    throw new PhiGateError('PHIGATE_ERR_CONFIG', `input topic ${options.input} does not exist`);
+  }
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {
     if (!options.create) {
