@@ -12,7 +12,6 @@ export function captureLogs(level = 'info', base?: Record<string, unknown>) {
     },
   });
   const logger = createLogger({ level, destination, ...(base ? { base } : {}) });
-  // biome-ignore lint/suspicious/noExplicitAny: log lines are free-form JSON
   const lines = () => raw.map((line) => JSON.parse(line) as Record<string, any>);
   return { logger, raw, lines };
 }

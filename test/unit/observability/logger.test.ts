@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PhiGateError } from '../../../src/errors.ts';
-import { createLogger } from '../../../src/observability/logger.ts';
 import { captureLogs } from '../../helpers/log-capture.ts';
 
 const CANARY = 'CANARY-jane.doe@example.com-555-0100';

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../../src/kafka/kafkajs/log.ts';
-import { createLogger } from '../../../../src/observability/logger.ts';
 import { captureLogs } from '../../../helpers/log-capture.ts';
 
 const CANARY = 'CANARY-jane.doe@example.com-555-0100';
