@@ -4,7 +4,8 @@
 # the machine's Java 17 and bound to 127.0.0.1. No Docker.
 #
 #   stack.sh fetch     download the jars into the cache (idempotent)
-#   stack.sh start     start what is not running yet and wait until both are ready (idempotent)
+#   stack.sh start [kafka|registry]   start what is not running yet (default both) and wait until it
+#                      is ready (idempotent)
 #   stack.sh stop [kafka|registry]   stop what this script started (by pid), nothing else
 #   stack.sh running   print the names of the services this script started that are alive
 #   stack.sh status    print what runs, one line each; exit 1 if something is down
@@ -136,16 +137,21 @@ start_registry() {
   say "registry starting (pid $pid) on $registry_url"
 }
 
-start() {
+start() { # [names...]: default both
   if external; then say "using KAFKA_BROKERS=$KAFKA_BROKERS and SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL; not starting anything"; return; fi
+  local names=" ${*:-kafka registry} "
   mkdir -p "$STACK_DIR" "$logs"
   fetch
   local t0=$SECONDS
-  start_kafka
-  start_registry
-  if pid_alive kafka; then wait_until "kafka" kafka kafka_ready; else wait_until "kafka" "" port_open "$STACK_HOST" "$KAFKA_PORT"; fi
-  if pid_alive registry; then wait_until "registry" registry registry_ready; else wait_until "registry" "" registry_ready; fi
-  say "ready in $((SECONDS - t0))s: KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT SCHEMA_REGISTRY_URL=$registry_url (logs: $logs)"
+  case $names in *" kafka "*) start_kafka ;; esac
+  case $names in *" registry "*) start_registry ;; esac
+  case $names in *" kafka "*)
+    if pid_alive kafka; then wait_until "kafka" kafka kafka_ready; else wait_until "kafka" "" port_open "$STACK_HOST" "$KAFKA_PORT"; fi ;;
+  esac
+  case $names in *" registry "*)
+    if pid_alive registry; then wait_until "registry" registry registry_ready; else wait_until "registry" "" registry_ready; fi ;;
+  esac
+  say "ready in $((SECONDS - t0))s:$names(KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT SCHEMA_REGISTRY_URL=$registry_url, logs: $logs)"
 }
 
 stop_one() { # $1 = name
@@ -186,7 +192,7 @@ status() {
 
 case "${1:-}" in
   fetch) fetch ;;
-  start) start ;;
+  start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
   running) running ;;
   reset) stop; rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/registry-data"; say "data wiped" ;;

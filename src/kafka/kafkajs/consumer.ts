@@ -141,7 +141,9 @@ export class KafkajsEngine implements KafkaEngine {
     if (messages.length === 0 || this.#failed) return;
 
     if (this.#unverified.has(partition)) {
-      const committed = await this.#withRetry(payload, () => this.#fenceAndReadCommitted(topic, partition));
+      const committed = await this.#withRetry(payload, partition, () =>
+        this.#fenceAndReadCommitted(topic, partition),
+      );
       if (committed === undefined) return;
       this.#unverified.delete(partition);
       // a previous owner's last transaction may have committed after our offsets were fetched
@@ -163,7 +165,9 @@ export class KafkajsEngine implements KafkaEngine {
 
     for (const chunk of chunksOf(messages, this.#o.batch.maxRecords)) {
       if (!this.#live(payload)) return;
-      const done = await this.#withRetry(payload, () => this.#commitChunk(topic, partition, chunk));
+      const done = await this.#withRetry(payload, partition, () =>
+        this.#commitChunk(topic, partition, chunk),
+      );
       if (done === undefined) return;
       const last = chunk[chunk.length - 1] as KafkaMessage;
       resolveOffset(last.offset);
@@ -215,8 +219,14 @@ export class KafkajsEngine implements KafkaEngine {
   /**
    * Runs `step` until it succeeds, as the catalogue decides; resolves undefined when the work must be
    * given up: abandoned (the partition moved), fatal (reported), stopping, or revoked.
+   *
+   * An abandoned partition is unverified again. kafkajs fetches its records anew, and this member may
+   * still be handed them before its next heartbeat tells it that it left the group (a zombie woken
+   * from a pause). Its next transaction then begins with a fresh producer, whose initialisation fences
+   * the partition's new owner, so the records that owner committed in the meantime must be skipped:
+   * the committed offset is re-read after that fence, or the zombie commits them a second time.
    */
-  async #withRetry<T>(control: Control, step: () => Promise<T>): Promise<T | undefined> {
+  async #withRetry<T>(control: Control, partition: number, step: () => Promise<T>): Promise<T | undefined> {
     const { logger, metrics } = this.#o;
     const delays = new Delays(this.#o.retry);
     for (;;) {
@@ -225,6 +235,8 @@ export class KafkajsEngine implements KafkaEngine {
       } catch (raw) {
         const decision = decide(raw, classify);
         if (decision.action === 'abandon') {
+          this.#unverified.add(partition);
+          this.#floor.delete(partition);
           logger.warn({ code: decision.error.code }, 'the partition has a new owner; abandoning the batch');
           return undefined;
         }
