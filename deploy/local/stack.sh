@@ -6,6 +6,8 @@
 #   stack.sh fetch     download the jars into the cache (idempotent)
 #   stack.sh start [kafka|registry]   start what is not running yet (default both) and wait until it
 #                      is ready (idempotent)
+#   stack.sh resume [kafka]   start the broker again on the data it has (a restart after a crash;
+#                      `start` formats a fresh data dir)
 #   stack.sh stop [kafka|registry]   stop what this script started (by pid), nothing else
 #   stack.sh running   print the names of the services this script started that are alive
 #   stack.sh status    print what runs, one line each; exit 1 if something is down
@@ -94,14 +96,20 @@ start_kafka() {
     return
   fi
   local data="$STACK_DIR/kafka-data" conf="$STACK_DIR/server.properties" cp="$kafka_home/libs/*"
-  rm -rf "$data" && mkdir -p "$data" "$logs"
+  # resume: a broker restarted after a crash (kill -9) keeps its formatted data dir, as a real one would
+  local keep=0
+  if [ "${KAFKA_RESUME:-0}" = 1 ] && [ -f "$data/meta.properties" ]; then keep=1; say "kafka: resuming on the data in $data"; fi
+  [ $keep = 1 ] || rm -rf "$data"
+  mkdir -p "$data" "$logs"
   sed -e "s#LISTEN_HOST#$STACK_HOST#g" -e "s#CONTROLLER_PORT#$KAFKA_CONTROLLER_PORT#g" \
     -e "s#KAFKA_PORT#$KAFKA_PORT#g" -e "s#DATA_DIR#$data#g" "$here/server.properties" >"$conf"
   local cluster_id
-  cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null)
-  java -cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$logs" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >"$logs/kafka-format.log" 2>&1 ||
-    die "formatting the KRaft log dir failed; see $logs/kafka-format.log"
+  if [ $keep = 0 ]; then
+    cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null)
+    java -cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$logs" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >"$logs/kafka-format.log" 2>&1 ||
+      die "formatting the KRaft log dir failed; see $logs/kafka-format.log"
+  fi
   : >"$logs/kafka.log"
   # setsid: the broker must outlive this script and not receive the caller's terminal signals.
   # shellcheck disable=SC2086
@@ -193,10 +201,11 @@ status() {
 case "${1:-}" in
   fetch) fetch ;;
   start) shift; start "$@" ;;
+  resume) shift; KAFKA_RESUME=1 start "${@:-kafka}" ;;
   stop) shift; stop "$@" ;;
   running) running ;;
   reset) stop; rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/registry-data"; say "data wiped" ;;
   status) status ;;
   env) echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$STACK_HOST:$KAFKA_PORT}"; echo "export SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$registry_url}" ;;
-  *) echo "usage: $0 fetch|start|stop [name]|status|running|reset|env" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|resume|stop [name]|status|running|reset|env" >&2; exit 2 ;;
 esac
