@@ -14,7 +14,7 @@ import { SCHEMAS_DIR } from '../paths.ts';
 import type { Decision, Destination } from '../policy/index.ts';
 import { compileType, type SchemaStore, valueSubject } from '../registry/schemas.ts';
 import type { OutMessage, Source } from './records.ts';
-import { encodeFramed, frameHeader, HEADER_SIZE } from './wire.ts';
+import { encodeFramed, frameHeader, HEADER_SIZE, outputs } from './wire.ts';
 
 export const AUDIT_FORMAT_VERSION = 1;
 
@@ -39,8 +39,6 @@ function splitTypes(parsed: { fields: { name: string; type: unknown }[] }): Spli
     after: codecFor(record('AuditEntryTail', parsed.fields.slice(at + 1))),
   };
 }
-
-let scratch = Buffer.allocUnsafe(64 * 1024);
 
 export class AuditEncoder {
   readonly #codec: AvroCodec;
@@ -156,20 +154,17 @@ export class AuditEncoder {
       // only a frozen object can be trusted to encode the same next time
       if (Object.isFrozen(fields)) this.#encodedFields.set(fields, map);
     }
-    this.#header.copy(scratch, 0);
-    let pos = this.#split.before.encode(entry, scratch, HEADER_SIZE);
-    if (pos >= 0 && pos + map.length <= scratch.length) {
-      map.copy(scratch, pos);
-      pos = this.#split.after.encode(entry, scratch, pos + map.length);
-      if (pos >= 0) {
-        const out = Buffer.allocUnsafe(pos);
-        scratch.copy(out, 0, 0, pos);
-        return out;
+    const { buf, at } = outputs;
+    if (buf.length - at >= HEADER_SIZE) {
+      this.#header.copy(buf, at);
+      let pos = this.#split.before.encode(entry, buf, at + HEADER_SIZE);
+      if (pos >= 0 && pos + map.length <= buf.length) {
+        map.copy(buf, pos);
+        pos = this.#split.after.encode(entry, buf, pos + map.length);
+        if (pos >= 0) return outputs.take(pos);
       }
     }
-    // larger than the scratch space (rare): the whole entry in one go, and room for the next one
-    const whole = encodeFramed(this.#codec, this.#header, entry);
-    if (whole.length > scratch.length) scratch = Buffer.allocUnsafe(whole.length * 2);
-    return whole;
+    // past the end of the slab: the whole entry in one go, on a fresh slab if need be
+    return encodeFramed(this.#codec, this.#header, entry);
   }
 }

@@ -43,25 +43,52 @@ export function frame(header: Buffer, body: Buffer): Buffer {
   return Buffer.concat([header, body], HEADER_SIZE + body.length);
 }
 
-/** Scratch space of `encodeFramed`: grows to the largest record seen, never shrinks. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Output records are written straight into large slabs and handed out as exact-size views of them:
+ * no copy per record, and one backing store per megabyte instead of Node's 8 KiB pool (each new
+ * backing store is external memory that V8 must account for, and it pulled garbage collections
+ * forward). A slab is released when the last record written into it is: after its transaction.
+ * Bytes of a slab outside the views are never handed out (a view covers exactly its own record).
+ */
+export class OutputSlab {
+  static readonly BYTES = 1024 * 1024;
+  /** Where the next record is written: `buf` from `at` on. */
+  buf = Buffer.allocUnsafeSlow(OutputSlab.BYTES);
+  at = 0;
+
+  /** The record written from `at` to `end`, as a view; the next record starts after it. */
+  take(end: number): Buffer {
+    const record = this.buf.subarray(this.at, end);
+    this.at = end;
+    return record;
+  }
+
+  /** A fresh slab with room for at least `bytes` (the last record did not fit the current one). */
+  renew(bytes: number): void {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(OutputSlab.BYTES, bytes * 2));
+    this.at = 0;
+  }
+}
+
+/** The slab of every record phi-gate encodes (the step is synchronous per record). */
+export const outputs = new OutputSlab();
 
 /**
- * Encodes `value` with a compiled codec (src/avro/codec.ts) straight behind `header` in a reused
- * scratch buffer and copies the result once into a buffer of the exact size. Throws
- * PHIGATE_ERR_ENCODE when the value does not match the codec's type.
+ * Encodes `value` with a compiled codec (src/avro/codec.ts) straight behind `header` into the output
+ * slab. Throws PHIGATE_ERR_ENCODE when the value does not match the codec's type.
  */
 export function encodeFramed(codec: AvroCodec, header: Buffer, value: unknown): Buffer {
-  header.copy(scratch, 0, 0, HEADER_SIZE);
-  let end = codec.encode(value, scratch, HEADER_SIZE);
-  if (end < 0) {
-    // the codec returns minus the bytes missing
-    const bigger = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
-    header.copy(bigger, 0, 0, HEADER_SIZE);
-    scratch = bigger;
-    end = codec.encode(value, scratch, HEADER_SIZE);
+  for (let attempt = 0; ; attempt++) {
+    const { buf, at } = outputs;
+    if (buf.length - at >= HEADER_SIZE) {
+      header.copy(buf, at, 0, HEADER_SIZE);
+      const end = codec.encode(value, buf, at + HEADER_SIZE);
+      if (end >= 0) return outputs.take(end);
+      // the codec returns minus the bytes missing
+      if (attempt > 0) throw new Error(`encodeFramed: the codec asked for more room twice (${-end} bytes)`);
+      outputs.renew(buf.length - at - end);
+    } else {
+      outputs.renew(HEADER_SIZE);
+    }
   }
-  const out = Buffer.allocUnsafe(end);
-  scratch.copy(out, 0, 0, end);
-  return out;
 }
