@@ -8,3 +8,6 @@
 : "${KAFKA_PORT:=9092}"
 : "${KAFKA_CONTROLLER_PORT:=9093}"
 : "${REGISTRY_PORT:=8081}"
+# the SASL_SSL listener (TLS + SCRAM-SHA-512); by default two above KAFKA_PORT, so that a second
+# broker started with another KAFKA_PORT does not collide with the first one's (9094 by default)
+: "${KAFKA_SASL_SSL_PORT:=$((KAFKA_PORT + 2))}"

@@ -12,7 +12,23 @@
 #   stack.sh running   print the names of the services this script started that are alive
 #   stack.sh status    print what runs, one line each; exit 1 if something is down
 #   stack.sh reset     stop, then wipe the broker's and the registry's data
-#   stack.sh env       print the export lines for KAFKA_BROKERS and SCHEMA_REGISTRY_URL
+#   stack.sh env       print the export lines for KAFKA_BROKERS and SCHEMA_REGISTRY_URL, and for the
+#                      secured listener (below)
+#
+# The broker has two client listeners: PLAINTEXT on $KAFKA_PORT (9092), which the tests and the demo
+# use, and SASL_SSL on $KAFKA_SASL_SSL_PORT (9094; TLS + SCRAM-SHA-512), for the tests of phi-gate's
+# TLS and SASL settings. Its material is throwaway, made when the data dir is formatted (every
+# `start`) under $STACK_DIR/tls: a CA (its key deleted once it signed), a broker certificate for
+# IP 127.0.0.1 and DNS localhost in a PKCS12 keystore, and one SCRAM user with a random password.
+# `stack.sh env` exports, for the tests and for clients by hand:
+#   KAFKA_SASL_SSL_BROKERS        host:port of the SASL_SSL listener
+#   KAFKA_SASL_SSL_CA_FILE        the CA certificate (PEM) that signed the broker's certificate
+#   KAFKA_SASL_SSL_USERNAME       the SCRAM-SHA-512 user (phigate)
+#   KAFKA_SASL_SSL_PASSWORD_FILE  a file holding its password (mode 0600)
+# (These are the stack's, not phi-gate settings: give phi-gate KAFKA_BROKERS, KAFKA_SSL=true,
+# KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM=scram-sha-512, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE.)
+# The controller and inter-broker listeners stay PLAINTEXT. Every port and path comes from env.sh
+# or $STACK_DIR, so a second broker can run beside the first with other ports and another STACK_DIR.
 #
 # With KAFKA_BROKERS and SCHEMA_REGISTRY_URL both set, start/stop do nothing: those are used instead.
 # State (data, logs, pid files) lives in $STACK_DIR (default: <repo>/.stack); logs in $STACK_DIR/logs.
@@ -28,6 +44,8 @@ repo=$(cd "$here/../.." && pwd)
 kafka_home="$PHIGATE_CACHE/kafka-$KAFKA_VERSION"
 registry_home="$PHIGATE_CACHE/apicurio-registry-$APICURIO_VERSION"
 logs="$STACK_DIR/logs"
+tls="$STACK_DIR/tls"
+scram_user=phigate
 registry_url="http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7"
 
 say() { printf 'stack: %s\n' "$*" >&2; }
@@ -89,11 +107,40 @@ kafka_ready() {
 
 registry_ready() { curl -fs -o /dev/null --max-time 2 "$registry_url/subjects"; }
 
+# The SASL_SSL listener's throwaway TLS material and SCRAM password, under $tls. Made afresh with a
+# fresh data dir; kept while the data dir is (the SCRAM credential lives in the KRaft metadata).
+# openssl, not keytool: a few tens of milliseconds instead of a JVM start per step.
+tls_material() { # $1 = the broker's data dir
+  if [ -f "$1/meta.properties" ] && [ -f "$tls/broker.p12" ] && [ -f "$tls/scram.password" ]; then return; fi
+  command -v openssl >/dev/null || die "openssl not found: the SASL_SSL listener needs it (apt-get install openssl)"
+  rm -rf "$tls" && mkdir -p "$tls" && chmod 700 "$tls"
+  local san="IP:127.0.0.1,DNS:localhost" ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  case $STACK_HOST in 127.0.0.1|localhost) ;; *[!0-9.]*) san="$san,DNS:$STACK_HOST" ;; *) san="$san,IP:$STACK_HOST" ;; esac
+  # one && chain: `set -e` does not apply inside a command list followed by ||
+  (
+    cd "$tls" && umask 077 &&
+      openssl rand -hex 16 >keystore.password && openssl rand -hex 16 >scram.password &&
+      openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 30 -subj "/CN=phi-gate local stack throwaway CA" &&
+      openssl req "${ec[@]}" -keyout broker.key -out broker.csr -subj "/CN=localhost" &&
+      printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' "$san" >broker.ext &&
+      openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -days 30 -extfile broker.ext -out broker.pem &&
+      openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+        -passout "file:keystore.password" -out broker.p12 &&
+      rm -f ca.key broker.key broker.csr broker.ext && chmod 644 ca.pem
+  ) >"$logs/kafka-tls.log" 2>&1 || die "generating the SASL_SSL listener's certificates failed; see $logs/kafka-tls.log"
+}
+
 start_kafka() {
   if pid_alive kafka; then say "kafka already running (pid $(cat "$STACK_DIR/kafka.pid")), reusing it"; return; fi
   if port_open "$STACK_HOST" "$KAFKA_PORT"; then
     say "port $KAFKA_PORT is taken by a process this script did not start; using it as the broker"
     return
+  fi
+  if [ "$KAFKA_SASL_SSL_PORT" = "$KAFKA_PORT" ] || [ "$KAFKA_SASL_SSL_PORT" = "$KAFKA_CONTROLLER_PORT" ]; then
+    die "KAFKA_SASL_SSL_PORT ($KAFKA_SASL_SSL_PORT) must differ from KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+  fi
+  if port_open "$STACK_HOST" "$KAFKA_SASL_SSL_PORT"; then
+    die "port $KAFKA_SASL_SSL_PORT (the SASL_SSL listener) is taken: set KAFKA_SASL_SSL_PORT to a free port"
   fi
   local data="$STACK_DIR/kafka-data" conf="$STACK_DIR/server.properties" cp="$kafka_home/libs/*"
   # resume: a broker restarted after a crash (kill -9) keeps its formatted data dir, as a real one would
@@ -101,13 +148,17 @@ start_kafka() {
   if [ "${KAFKA_RESUME:-0}" = 1 ] && [ -f "$data/meta.properties" ]; then keep=1; say "kafka: resuming on the data in $data"; fi
   [ $keep = 1 ] || rm -rf "$data"
   mkdir -p "$data" "$logs"
+  tls_material "$data"
   sed -e "s#LISTEN_HOST#$STACK_HOST#g" -e "s#CONTROLLER_PORT#$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#SASL_SSL_PORT#$KAFKA_SASL_SSL_PORT#g" -e "s#TLS_DIR#$tls#g" \
+    -e "s#KEYSTORE_PASSWORD#$(cat "$tls/keystore.password")#g" \
     -e "s#KAFKA_PORT#$KAFKA_PORT#g" -e "s#DATA_DIR#$data#g" "$here/server.properties" >"$conf"
   local cluster_id
   if [ $keep = 0 ]; then
     cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null)
     java -cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$logs" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >"$logs/kafka-format.log" 2>&1 ||
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" \
+      --add-scram "SCRAM-SHA-512=[name=$scram_user,password=$(cat "$tls/scram.password")]" >"$logs/kafka-format.log" 2>&1 ||
       die "formatting the KRaft log dir failed; see $logs/kafka-format.log"
   fi
   : >"$logs/kafka.log"
@@ -117,7 +168,7 @@ start_kafka() {
     -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$logs" \
     -cp "$cp" kafka.Kafka "$conf" >"$logs/kafka.out" 2>&1 </dev/null &
   echo $! >"$STACK_DIR/kafka.pid"
-  say "kafka starting (pid $!) on $STACK_HOST:$KAFKA_PORT"
+  say "kafka starting (pid $!) on $STACK_HOST:$KAFKA_PORT (SASL_SSL on $STACK_HOST:$KAFKA_SASL_SSL_PORT)"
 }
 
 start_registry() {
@@ -187,9 +238,21 @@ running() { # prints the names of the services this script started that are aliv
   return 0
 }
 
+env_lines() { # values already in the environment win (an existing cluster, another stack)
+  echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$STACK_HOST:$KAFKA_PORT}"
+  echo "export SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$registry_url}"
+  printf 'export KAFKA_SASL_SSL_BROKERS=%q\n' "${KAFKA_SASL_SSL_BROKERS:-$STACK_HOST:$KAFKA_SASL_SSL_PORT}"
+  printf 'export KAFKA_SASL_SSL_CA_FILE=%q\n' "${KAFKA_SASL_SSL_CA_FILE:-$tls/ca.pem}"
+  printf 'export KAFKA_SASL_SSL_USERNAME=%q\n' "${KAFKA_SASL_SSL_USERNAME:-$scram_user}"
+  printf 'export KAFKA_SASL_SSL_PASSWORD_FILE=%q\n' "${KAFKA_SASL_SSL_PASSWORD_FILE:-$tls/scram.password}"
+}
+
 status() {
   local rc=0
-  if pid_alive kafka; then echo "kafka: running (pid $(cat "$STACK_DIR/kafka.pid")) $STACK_HOST:$KAFKA_PORT"
+  if pid_alive kafka; then
+    local secured="SASL_SSL $STACK_HOST:$KAFKA_SASL_SSL_PORT"
+    port_open "$STACK_HOST" "$KAFKA_SASL_SSL_PORT" || secured="no SASL_SSL listener on $KAFKA_SASL_SSL_PORT (started before it existed? stack.sh stop kafka && stack.sh start)"
+    echo "kafka: running (pid $(cat "$STACK_DIR/kafka.pid")) $STACK_HOST:$KAFKA_PORT, $secured"
   elif port_open "$STACK_HOST" "$KAFKA_PORT"; then echo "kafka: port $KAFKA_PORT open (not started by this script)"
   else echo "kafka: down"; rc=1; fi
   if pid_alive registry; then echo "registry: running (pid $(cat "$STACK_DIR/registry.pid")) $registry_url"
@@ -206,6 +269,6 @@ case "${1:-}" in
   running) running ;;
   reset) stop; rm -rf "$STACK_DIR/kafka-data" "$STACK_DIR/registry-data"; say "data wiped" ;;
   status) status ;;
-  env) echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-$STACK_HOST:$KAFKA_PORT}"; echo "export SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$registry_url}" ;;
+  env) env_lines ;;
   *) echo "usage: $0 fetch|start|resume|stop [name]|status|running|reset|env" >&2; exit 2 ;;
 esac
