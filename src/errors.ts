@@ -111,6 +111,17 @@ export const ERRORS = {
     disposition: 'abandon',
     summary: 'the input partition has a new owner; its batch is left to that owner',
   },
+  PHIGATE_ERR_KAFKA_AUTH: {
+    retryable: false,
+    disposition: 'fatal',
+    summary: 'the Kafka brokers refused the SASL credentials (a retry cannot fix a wrong password)',
+  },
+  PHIGATE_ERR_KAFKA_TLS: {
+    retryable: false,
+    disposition: 'fatal',
+    summary:
+      'the TLS handshake with a Kafka broker failed (its certificate is not trusted or not for its address)',
+  },
   PHIGATE_ERR_KAFKA_FATAL: {
     retryable: false,
     disposition: 'fatal',

@@ -17,6 +17,7 @@ import { KafkajsEngine } from './kafkajs/consumer.ts';
 import { instrumentAdmin, instrumentProducer } from './kafkajs/instrument.ts';
 import { PartitionTransactions } from './kafkajs/transactions.ts';
 import { tuneKafkajs } from './kafkajs/tuning.ts';
+import { verifyConnection } from './kafkajs/verify.ts';
 import { AUDIT_TOPIC_CONFIG, checkAuditTopic, ensureTopics, INVENTORY_TOPIC_CONFIG } from './topics.ts';
 
 export type { EngineHooks, EngineName, KafkaEngine, Step } from './engine.ts';
@@ -51,7 +52,10 @@ export interface KafkaRoom {
 export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaRoom> {
   registerCodecs(); // kafkajs reads input batches in any Kafka codec, each bounded
   tuneKafkajs();
-  const kafka = new Kafka(kafkajsConfig(config, deps.logger));
+  const clientConfig = kafkajsConfig(config, deps.logger);
+  // a refused password or an untrusted broker certificate ends start-up at once (kafkajs/verify.ts)
+  if (config.kafka.ssl !== false || config.kafka.sasl !== null) await verifyConnection(clientConfig);
+  const kafka = new Kafka(clientConfig);
   const admin = kafka.admin();
   instrumentAdmin(admin, deps.metrics, 'admin');
   await admin.connect();

@@ -17,6 +17,7 @@
  * No per-message promise or delivery report: records are queued with `produce`, and
  * `commitTransaction` flushes them and fails if any could not be delivered.
  */
+import type { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import rdkafka, { type KafkaConsumer, type Message, type Producer } from '@confluentinc/kafka-javascript';
@@ -36,7 +37,7 @@ import {
   producerConfig,
   TRANSACTION_TIMEOUT_MS,
 } from './config.ts';
-import { CODE, classify, isRdkafkaError } from './errors.ts';
+import { CODE, classify, connectFailure, isRdkafkaError } from './errors.ts';
 import { bridgeLogs } from './log.ts';
 
 export interface RdkafkaEngineOptions {
@@ -117,10 +118,34 @@ export class RdkafkaEngine implements KafkaEngine {
   }
 
   async #connectProducer(): Promise<void> {
-    await call<unknown>((cb) => this.#producer.connect({}, cb));
+    await this.#connect(this.#producer);
     this.#producer.setPollInBackground(true);
     // fences an earlier incarnation of this instance and aborts its open transaction
     await call((cb) => this.#producer.initTransactions(OPERATION_TIMEOUT_MS, cb));
+  }
+
+  /**
+   * Connects a client: reaches a broker and reads the cluster's metadata, within the connection
+   * timeout. A refused password or certificate only shows as the timeout here (librdkafka retries
+   * it for ever); the client's last error event names it (errors.ts `connectFailure`).
+   */
+  async #connect(client: Producer | KafkaConsumer): Promise<void> {
+    const timeout = this.#o.config.kafka.connectionTimeoutMs;
+    // both clients are EventEmitters; their typings overload `on` per client
+    const events = client as unknown as EventEmitter & { lastError?: unknown };
+    let lastFailure: string | undefined;
+    const onLog = (event: { fac?: string; message?: string }) => {
+      if (event.fac === 'FAIL' && event.message !== undefined) lastFailure = event.message;
+    };
+    events.on('event.log', onLog);
+    try {
+      await call<unknown>((cb) => client.connect({ timeout }, cb));
+    } catch (err) {
+      await new Promise((resolve) => setImmediate(resolve)); // events queued before the callback
+      throw connectFailure(err, events.lastError, lastFailure);
+    } finally {
+      events.off('event.log', onLog);
+    }
   }
 
   /** Replaces a producer librdkafka gave up on; the batch is retried by a later attempt. */
@@ -152,7 +177,7 @@ export class RdkafkaEngine implements KafkaEngine {
     this.#started = true;
     try {
       await this.#connectProducer();
-      await call<unknown>((cb) => this.#consumer.connect({}, cb));
+      await this.#connect(this.#consumer);
     } catch (err) {
       throw classify(err);
     }

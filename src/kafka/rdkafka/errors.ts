@@ -51,7 +51,74 @@ const MOVED = new Set<number>([
   CODE.ASSIGNMENT_LOST,
 ]);
 
-const AUTH = new Set<number>([CODE.AUTHENTICATION, CODE.SASL_AUTHENTICATION_FAILED, CODE.SSL]);
+/** librdkafka retries these for ever; a retry cannot fix a password or a certificate. */
+const REFUSED = new Map<number, 'PHIGATE_ERR_KAFKA_AUTH' | 'PHIGATE_ERR_KAFKA_TLS'>([
+  [CODE.AUTHENTICATION, 'PHIGATE_ERR_KAFKA_AUTH'],
+  [CODE.SASL_AUTHENTICATION_FAILED, 'PHIGATE_ERR_KAFKA_AUTH'],
+  [CODE.SSL, 'PHIGATE_ERR_KAFKA_TLS'],
+]);
+
+/**
+ * The client's error events lose their code on the way to JavaScript (error -1, only librdkafka's
+ * text, lower-cased, without its "Local: " or "Broker: " origin): the texts of the codes above
+ * (rd_kafka_err2str).
+ */
+const REFUSED_TEXT = new Map<string, number>([
+  ['authentication failure', CODE.AUTHENTICATION],
+  ['sasl authentication failed', CODE.SASL_AUTHENTICATION_FAILED],
+  ['ssl error', CODE.SSL],
+]);
+
+const HINT = {
+  PHIGATE_ERR_KAFKA_AUTH:
+    'Kafka authentication failed: the broker refused the SASL credentials; check KAFKA_SASL_MECHANISM, ' +
+    'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)',
+  PHIGATE_ERR_KAFKA_TLS:
+    'TLS handshake with the Kafka broker failed; check that KAFKA_SSL_CA_FILE holds the CA that signed ' +
+    'the broker certificate and that KAFKA_BROKERS names an address the certificate is for',
+} as const;
+
+function refused(err: RdkafkaError): PhiGateError | undefined {
+  const code = err.code === -1 ? REFUSED_TEXT.get(err.message.toLowerCase()) : err.code;
+  const catalogue = code === undefined ? undefined : REFUSED.get(code);
+  if (catalogue === undefined) return undefined;
+  return new PhiGateError(catalogue, `${HINT[catalogue]} (librdkafka ${code}: ${err.message})`, {
+    cause: err,
+  });
+}
+
+/** librdkafka's log lines (facility FAIL) for a refused login or certificate (rdkafka_sasl.c, rdkafka_ssl.c). */
+const REFUSED_LOG: readonly [RegExp, keyof typeof HINT][] = [
+  [/SASL authentication error|SASL .*authentication failed/i, 'PHIGATE_ERR_KAFKA_AUTH'],
+  [/SSL handshake failed|certificate verify failed/i, 'PHIGATE_ERR_KAFKA_TLS'],
+];
+
+/**
+ * The error of a client whose connect (which waits for the cluster's metadata) failed. librdkafka
+ * does not fail a connect for a refused login or certificate: it retries until the metadata request
+ * times out. The reason shows only before that: as an error event, which the client keeps
+ * (`lastError`) when something polled it, and as a log line (facility FAIL), which always arrives
+ * (`lastFailure`). A refusal among them is what the start-up error names; any other failure is a
+ * broker that could not be reached in time. librdkafka's log lines name brokers and reasons, never
+ * credentials.
+ */
+export function connectFailure(err: unknown, lastError: unknown, lastFailure: string | undefined): unknown {
+  if (isRdkafkaError(lastError)) {
+    const cause = refused(lastError);
+    if (cause !== undefined) return cause;
+  }
+  for (const [pattern, code] of REFUSED_LOG) {
+    if (lastFailure !== undefined && pattern.test(lastFailure))
+      return new PhiGateError(code, `${HINT[code]} (librdkafka: ${lastFailure})`, { cause: err });
+  }
+  if (!isRdkafkaError(err)) return err;
+  const last = lastFailure === undefined ? '' : `; last: ${lastFailure}`;
+  return new PhiGateError(
+    'PHIGATE_ERR_BROKER',
+    `no Kafka broker answered within KAFKA_CONNECTION_TIMEOUT_MS (librdkafka ${err.code}: ${err.message}${last})`,
+    { cause: err },
+  );
+}
 
 export function isRdkafkaError(err: unknown): err is RdkafkaError {
   return (
@@ -77,8 +144,8 @@ export function classify(err: unknown): unknown {
       { cause: err },
     );
   }
-  if (AUTH.has(err.code))
-    return new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', `authentication failed (${what})`, { cause: err });
+  const refusal = refused(err);
+  if (refusal !== undefined) return refusal;
   if (err.isFatal) return new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', what, { cause: err });
   if (err.code === CODE.BAD_COMPRESSION || err.code === CODE.BAD_MSG) {
     return new PhiGateError(

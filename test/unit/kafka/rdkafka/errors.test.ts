@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CODE, classify } from '../../../../src/kafka/rdkafka/errors.ts';
+import { CODE, classify, connectFailure } from '../../../../src/kafka/rdkafka/errors.ts';
 import { decide } from '../../../../src/kafka/retry.ts';
 
 /** The shape of the client's LibrdKafkaError. */
@@ -33,6 +33,49 @@ describe('librdkafka errors onto the catalogue', () => {
       'PHIGATE_ERR_KAFKA_FATAL',
     );
     assert.equal(decide(rdkafkaError(CODE.SASL_AUTHENTICATION_FAILED), classify).action, 'fatal');
+  });
+
+  test('a refused login or certificate: its own code, fatal (librdkafka would retry it for ever)', () => {
+    for (const [code, expected] of [
+      [CODE.AUTHENTICATION, 'PHIGATE_ERR_KAFKA_AUTH'],
+      [CODE.SASL_AUTHENTICATION_FAILED, 'PHIGATE_ERR_KAFKA_AUTH'],
+      [CODE.SSL, 'PHIGATE_ERR_KAFKA_TLS'],
+    ] as const) {
+      const d = decide(rdkafkaError(code), classify);
+      assert.deepEqual([d.action, d.error.code], ['fatal', expected]);
+    }
+  });
+
+  test('a connect that timed out names the refusal behind it: error event, else FAIL log line', () => {
+    const timedOut = rdkafkaError(-195);
+    // the client's error events carry the text only (code -1)
+    const event = { message: 'authentication failure', code: -1, origin: 'local' };
+    assert.equal(
+      (connectFailure(timedOut, event, undefined) as Error & { code: string }).code,
+      'PHIGATE_ERR_KAFKA_AUTH',
+    );
+    const sasl = connectFailure(
+      timedOut,
+      undefined,
+      'sasl_ssl://127.0.0.1:9094/bootstrap: SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+    ) as Error & { code: string };
+    assert.equal(sasl.code, 'PHIGATE_ERR_KAFKA_AUTH');
+    assert.match(sasl.message, /Kafka authentication failed.*invalid credentials/);
+    const tls = connectFailure(
+      timedOut,
+      undefined,
+      'sasl_ssl://127.0.0.1:9094/bootstrap: SSL handshake failed: error:0A000086:SSL routines::certificate verify failed',
+    ) as Error & { code: string };
+    assert.equal(tls.code, 'PHIGATE_ERR_KAFKA_TLS');
+    const down = connectFailure(
+      timedOut,
+      undefined,
+      'Connect to ipv4#127.0.0.1:9094 failed: Connection refused',
+    ) as Error & {
+      code: string;
+    };
+    assert.equal(down.code, 'PHIGATE_ERR_BROKER');
+    assert.match(down.message, /KAFKA_CONNECTION_TIMEOUT_MS.*Connection refused/);
   });
 
   test('retriable and abortable transaction errors pause and retry', () => {
