@@ -79,6 +79,10 @@ export function consumerConfig(config: Config): ConsumerGlobalConfig {
     'session.timeout.ms': 30_000,
     'max.poll.interval.ms': 300_000,
     'fetch.wait.max.ms': Math.min(config.batch.maxMs, 500),
+    // prefetch bound: librdkafka's default queues up to 64 MiB of records ahead of the loop, and a
+    // backlog fills it at once (peak RSS over a 200k backlog: 377 MB at the default, 320 at 8 MiB,
+    // 297 at 2 MiB, events/s within noise); 2 MiB still hold several full batches of 1000 records
+    'queued.max.messages.kbytes': 2048,
     'allow.auto.create.topics': false,
     'enable.partition.eof': false,
     rebalance_cb: true,
