@@ -15,10 +15,17 @@ export interface Received {
 
 export async function consumeAll(
   topic: string | readonly string[],
-  options: { count: number; timeoutMs?: number; readUncommitted?: boolean; settleMs?: number },
+  options: {
+    count: number;
+    timeoutMs?: number;
+    readUncommitted?: boolean;
+    settleMs?: number;
+    /** Default: the shared broker (KAFKA_BROKERS). */
+    brokers?: readonly string[];
+  },
 ): Promise<Received[]> {
   const topics = typeof topic === 'string' ? [topic] : [...topic];
-  const consumer = kafka('phi-gate-test-reader').consumer({
+  const consumer = kafka('phi-gate-test-reader', options.brokers).consumer({
     groupId: uniqueName('reader'),
     readUncommitted: options.readUncommitted ?? false,
     maxWaitTimeInMs: 100,

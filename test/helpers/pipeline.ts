@@ -237,13 +237,18 @@ export function segmentEvent(
 export class EventProducer {
   readonly #topic: string;
   readonly #compression: CompressionTypes | undefined;
+  readonly #brokers: readonly string[] | undefined;
   #producer: Producer | undefined;
   #schemaId = 0;
 
-  /** `compression`: a kafkajs codec id for the record batches (register the codecs first). */
-  constructor(topic: string, options: { compression?: CompressionTypes } = {}) {
+  /**
+   * `compression`: a kafkajs codec id for the record batches (register the codecs first);
+   * `brokers`: a test's own broker instead of the shared one.
+   */
+  constructor(topic: string, options: { compression?: CompressionTypes; brokers?: readonly string[] } = {}) {
     this.#topic = topic;
     this.#compression = options.compression;
+    this.#brokers = options.brokers;
   }
 
   get schemaId(): number {
@@ -255,7 +260,7 @@ export class EventProducer {
     this.#schemaId = (
       await registry().register({ type: SchemaType.AVRO, schema }, { subject: `${this.#topic}-value` })
     ).id;
-    this.#producer = kafka('phi-gate-test-producer').producer();
+    this.#producer = kafka('phi-gate-test-producer', this.#brokers).producer();
     await this.#producer.connect();
   }
 

@@ -29,6 +29,8 @@ export interface ServiceOptions {
   readonly groupId: string;
   readonly policyFile: string;
   readonly transactionalIdPrefix?: string;
+  /** Default: the shared broker (KAFKA_BROKERS). */
+  readonly brokers?: readonly string[];
   readonly env?: Record<string, string>;
 }
 
@@ -56,7 +58,7 @@ export class Service {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_BROKERS: (options.brokers ?? BROKERS).join(','),
       SCHEMA_REGISTRY_URL: REGISTRY_URL,
       PHIGATE_INPUT_TOPIC: options.input,
       PHIGATE_AUDIT_TOPIC: options.audit,

@@ -47,8 +47,9 @@ export async function requireStack(): Promise<void> {
   }
 }
 
-export function kafka(clientId = 'phi-gate-test'): Kafka {
-  return new Kafka({ clientId, brokers: BROKERS, logLevel: logLevel.NOTHING });
+/** A kafkajs client of the shared broker, or of `brokers` (a test's own broker). */
+export function kafka(clientId = 'phi-gate-test', brokers: readonly string[] = BROKERS): Kafka {
+  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
 }
 
 export function registry(): SchemaRegistry {

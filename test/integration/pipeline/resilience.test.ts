@@ -14,65 +14,25 @@ import { promisify } from 'node:util';
 import { ENGINES } from '../../../src/kafka/index.ts';
 import { consumeAll } from '../../helpers/consume.ts';
 import {
+  assertEveryDestinationExactlyOnce,
+  assertExactlyOnce,
+  bookedEvents,
+} from '../../helpers/exactly-once.ts';
+import {
   EventProducer,
   type Keys,
   makeKeys,
   pipelineTopics,
   SEGMENT_SCHEMA,
-  segmentEvent,
-  type TestEvent,
   writePolicy,
 } from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
-import { registry, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
+import { requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 
 const run = promisify(execFile);
 const STACK = fileURLToPath(new URL('../../../deploy/local/stack.sh', import.meta.url));
 
 type Names = Awaited<ReturnType<typeof pipelineTopics>>;
-
-/** Reads a destination back and checks every expected messageId arrived exactly once. */
-async function assertExactlyOnce(
-  topic: string,
-  expected: readonly string[],
-  timeoutMs = 60_000,
-): Promise<void> {
-  const records = await consumeAll(topic, { count: expected.length, timeoutMs, settleMs: 1500 });
-  const reg = registry();
-  const ids = await Promise.all(
-    records.map(async (r) => (await reg.decode(r.message.value as Buffer)).messageId as string),
-  );
-  const placements = new Map<string, string[]>();
-  ids.forEach((id, i) => {
-    const r = records[i] as (typeof records)[number];
-    placements.set(id, [...(placements.get(id) ?? []), `${r.partition}@${r.message.offset}`]);
-  });
-  const missing = expected.filter((id) => !placements.has(id));
-  const duplicated = [...placements].filter(([, at]) => at.length > 1);
-  assert.deepEqual(
-    { missing: missing.length, duplicated: duplicated.length },
-    { missing: 0, duplicated: 0 },
-    // test ids only (made-up events): where each copy sits tells a replayed transaction (same
-    // partition, one batch apart) from an id that was rewritten
-    `${topic}: exactly once; missing ${missing.slice(0, 20).join(' ')}; duplicated ${duplicated
-      .slice(0, 10)
-      .map(([id, at]) => `${id} at ${at.join(',')}`)
-      .join('; ')}`,
-  );
-  assert.equal(ids.length, expected.length, `${topic}: no extra records`);
-}
-
-/** The first read waits longest: it covers the time the service still needs to catch up. */
-async function assertEveryDestinationExactlyOnce(names: Names, ids: readonly string[]): Promise<void> {
-  await assertExactlyOnce(names.warehouse, ids, 90_000);
-  await assertExactlyOnce(names.mixpanel, ids);
-  await assertExactlyOnce(names.ads, ids);
-}
-
-/** Events every destination receives (booked passes all three policies). */
-function bookedEvents(n: number, from = 0): TestEvent[] {
-  return Array.from({ length: n }, (_, i) => segmentEvent('booked', from + i));
-}
 
 async function auditedCount(service: Service): Promise<number> {
   return service.counter('phigate_events_consumed_total');
