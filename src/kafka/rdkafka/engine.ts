@@ -346,7 +346,7 @@ export class RdkafkaEngine implements KafkaEngine {
       await call((cb) =>
         producer.sendOffsetsToTransaction(offsets, this.#consumer, OPERATION_TIMEOUT_MS, cb),
       );
-      await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
+      await this.#commit(producer);
       observeTransaction(this.#o.metrics, 'committed', started);
     } catch (err) {
       observeTransaction(this.#o.metrics, 'aborted', started);
@@ -355,10 +355,44 @@ export class RdkafkaEngine implements KafkaEngine {
         'transaction failed; aborting it',
       );
       const fenced = decide(err, classify).error.code === 'PHIGATE_ERR_FENCED';
+      // A transaction that outlived transaction.timeout.ms (the broker was down or frozen) is
+      // aborted by its coordinator, which bumps the producer epoch; librdkafka reports that as
+      // fencing although no other instance is involved. The transaction is gone, so a new producer
+      // re-initialises the id and the batch is retried (#replaceProducer throws a pausing error).
+      if (fenced && Number(process.hrtime.bigint() - started) / 1e6 >= TRANSACTION_TIMEOUT_MS)
+        await this.#replaceProducer(err);
       if (!fenced && (this.#producerBroken || (isRdkafkaError(err) && err.isFatal)))
         await this.#replaceProducer(err);
       if (!fenced) await this.#abort(err);
       throw err;
+    }
+  }
+
+  /**
+   * Commits the open transaction. A commit that times out (the broker is down or frozen) goes on in
+   * librdkafka's background and is resumed by calling commit again (rdkafka.h: "resumable"); an
+   * abort is refused (ERR__CONFLICT, "commit_transaction API call is already in progress") for as
+   * long as that commit is pending, so aborting instead retried the abort forever. A retriable
+   * commit error therefore pauses and resumes the commit; an abortable or fatal one is thrown, and
+   * the caller aborts.
+   */
+  async #commit(producer: Producer): Promise<void> {
+    const delays = new Delays(this.#retry);
+    for (;;) {
+      try {
+        await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
+        return;
+      } catch (err) {
+        if (!isResumable(err) || this.#stopping) throw err;
+        const delay = delays.next();
+        const error = new PhiGateError(
+          'PHIGATE_ERR_BROKER',
+          `the transaction commit did not complete (${(err as Error).message}); resuming it`,
+          { cause: err },
+        );
+        reportPause(this.#o.logger, this.#o.metrics, error, delays.attempt, delay);
+        await sleep(delay);
+      }
     }
   }
 
@@ -384,7 +418,12 @@ export class RdkafkaEngine implements KafkaEngine {
         if (!retriable) await this.#replaceProducer(cause);
         const delay = delays.next();
         this.#o.logger.warn(
-          { attempt: delays.attempt, retryInMs: delay },
+          {
+            attempt: delays.attempt,
+            retryInMs: delay,
+            code: isRdkafkaError(err) ? err.code : undefined,
+            reason: (err as Error).message,
+          },
           'transaction abort failed; will retry',
         );
         await sleep(delay);
@@ -437,6 +476,16 @@ export class RdkafkaEngine implements KafkaEngine {
       }
     }
   }
+}
+
+/** A retriable error of a resumable transactional call: calling it again resumes it. */
+function isResumable(err: unknown): boolean {
+  return (
+    isRdkafkaError(err) &&
+    err.isFatal !== true &&
+    err.isTxnRequiresAbort !== true &&
+    (err.isRetriable === true || err.code === CODE.TIMED_OUT)
+  );
 }
 
 /** Messages of one consume call, grouped per partition in offset order. */

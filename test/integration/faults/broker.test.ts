@@ -1,0 +1,208 @@
+/**
+ * Broker faults, on a broker of the test's own (test/helpers/broker.ts; the shared one is never
+ * touched): the broker is killed with -9 mid-stream and started again on its data, or frozen
+ * (SIGSTOP) for longer than phi-gate's request timeout and then thawed. phi-gate keeps running,
+ * pauses, recovers by itself, and a read_committed consumer sees every event exactly once per
+ * destination, with nothing dead-lettered. On both Kafka engines (PHIGATE_FAULT_ENGINES narrows them).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ENGINES } from '../../../src/kafka/index.ts';
+import { PrivateBroker } from '../../helpers/broker.ts';
+import { consumeAll } from '../../helpers/consume.ts';
+import { assertEveryDestinationExactlyOnce, bookedEvents, summary } from '../../helpers/exactly-once.ts';
+import { EventProducer, type Keys, makeKeys, pipelineTopics, writePolicy } from '../../helpers/pipeline.ts';
+import { Service } from '../../helpers/service.ts';
+import { kafka, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
+
+const SELECTED = (process.env.PHIGATE_FAULT_ENGINES ?? ENGINES.join(','))
+  .split(',')
+  .map((e) => e.trim())
+  .filter(Boolean);
+/** Short, so that a frozen broker outlasts it many times over. */
+const REQUEST_TIMEOUT_MS = 2000;
+/** Longer than the request timeout and than the transaction timeout (10 s) of the open transaction. */
+const FREEZE_MS = 12_000;
+
+describe('broker faults: phi-gate pauses, recovers by itself, exactly once per destination', () => {
+  let keys: Keys;
+  let broker: PrivateBroker | undefined;
+  let topics: TestTopics | undefined;
+
+  before(async () => {
+    assert.ok(SELECTED.length > 0, 'PHIGATE_FAULT_ENGINES names no engine');
+    for (const e of SELECTED) assert.ok((ENGINES as readonly string[]).includes(e), `unknown engine ${e}`);
+    await requireStack(); // the shared registry
+    keys = await makeKeys();
+    broker = await PrivateBroker.start();
+    topics = new TestTopics(kafka('phi-gate-test-admin', broker.brokers).admin());
+  });
+  after(async () => {
+    await topics?.cleanup().catch(() => undefined); // deletes the registry subjects too
+    await broker?.destroy();
+  });
+
+  async function setup(prefix: string) {
+    const b = broker as PrivateBroker;
+    const names = await pipelineTopics(topics as TestTopics, prefix, 2);
+    const policyFile = await writePolicy(keys, names);
+    const producer = new EventProducer(names.input, { brokers: b.brokers });
+    await producer.connect();
+    return { names, policyFile, producer, groupId: uniqueName(`${prefix}-group`), brokers: b.brokers };
+  }
+
+  /** Attaches the service's and the broker's logs to a failure: they say what happened. */
+  async function explain(err: unknown, service: Service | undefined): Promise<Error> {
+    return new Error(
+      `${(err as Error).message}\n--- phi-gate ---\n${service?.output.slice(-6000)}\n--- broker ---\n${await broker?.logTail()}`,
+    );
+  }
+
+  /** Whether the process is still running: set once it exits, whatever the reason. */
+  function watch(service: Service): { readonly exited: boolean } {
+    const state = { exited: false };
+    void service.exited().then(() => {
+      state.exited = true;
+    });
+    return state;
+  }
+
+  /** Where the fault caught the transaction (librdkafka's log lines; the kafkajs engine has neither). */
+  function paths(service: Service): string {
+    return `commit resumed: ${service.output.includes('resuming it')}; producer replaced: ${service.output.includes('replacing it')}`;
+  }
+
+  async function evidence(
+    service: Service,
+  ): Promise<{ pausedBroker: number; aborted: number; committed: number; consumed: number }> {
+    return {
+      pausedBroker: await service.counter('phigate_pauses_total', { reason: 'broker' }),
+      aborted: await service.counter('phigate_transactions_total', { outcome: 'aborted' }),
+      committed: await service.counter('phigate_transactions_total', { outcome: 'committed' }),
+      consumed: await service.counter('phigate_events_consumed_total'),
+    };
+  }
+
+  async function assertDelivered(
+    t: TestContext,
+    names: Awaited<ReturnType<typeof pipelineTopics>>,
+    ids: readonly string[],
+    brokers: readonly string[],
+  ): Promise<void> {
+    const tallies = await assertEveryDestinationExactlyOnce(names, ids, { brokers });
+    for (const tally of tallies) t.diagnostic(summary(tally));
+    const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000, brokers });
+    assert.equal(dlq.length, 0, 'nothing dead-lettered');
+  }
+
+  for (const engine of SELECTED) {
+    test(`${engine}: kill -9 of the broker mid-stream, restarted on its data: phi-gate recovers by itself`, async (t) => {
+      const { names, policyFile, producer, groupId, brokers } = await setup(`bk9-${engine}`);
+      const events = bookedEvents(1200);
+      await producer.send(events.slice(0, 900));
+      const service = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        brokers,
+        env: { PHIGATE_KAFKA_ENGINE: engine, PHIGATE_BATCH_MAX_RECORDS: '10' },
+      });
+      const life = watch(service);
+      try {
+        await Service.until(
+          async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= 50,
+          45_000,
+          'some records processed',
+        );
+        await (broker as PrivateBroker).kill9();
+        const atKill = await evidence(service);
+        assert.ok(atKill.consumed < 900, `the broker died mid-stream (consumed ${atKill.consumed} of 900)`);
+        await sleep(3000); // phi-gate meets a refused connection for a while
+        assert.ok(!life.exited, 'phi-gate outlives its broker');
+        await (broker as PrivateBroker).resume();
+        await producer.send(events.slice(900));
+        await assertDelivered(
+          t,
+          names,
+          events.map((e) => e.messageId as string),
+          brokers,
+        );
+        assert.ok(!life.exited, 'phi-gate is still running');
+        t.diagnostic(
+          `at the kill ${JSON.stringify(atKill)}; after ${JSON.stringify(await evidence(service))}`,
+        );
+        t.diagnostic(paths(service));
+      } catch (err) {
+        throw await explain(err, service);
+      } finally {
+        await service.stop();
+        await producer.disconnect();
+      }
+    });
+
+    test(`${engine}: the broker frozen longer than the request timeout, then thawed: phi-gate pauses and recovers`, async (t) => {
+      const { names, policyFile, producer, groupId, brokers } = await setup(`bkstop-${engine}`);
+      const events = bookedEvents(1200);
+      await producer.send(events.slice(0, 900));
+      const service = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        brokers,
+        env: {
+          PHIGATE_KAFKA_ENGINE: engine,
+          // large batches: most of the time goes into flushing and committing them, so the freeze
+          // mostly catches a commit in flight (librdkafka must resume it, not abort it)
+          PHIGATE_BATCH_MAX_RECORDS: '100',
+          KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+        },
+      });
+      const b = broker as PrivateBroker;
+      let frozen = false;
+      const life = watch(service);
+      try {
+        await Service.until(
+          async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= 100,
+          45_000,
+          'some records processed',
+        );
+        await b.freeze();
+        frozen = true;
+        const atFreeze = await evidence(service);
+        assert.ok(
+          atFreeze.consumed < 900,
+          `the broker froze mid-stream (consumed ${atFreeze.consumed} of 900)`,
+        );
+        await sleep(FREEZE_MS);
+        const whileFrozen = await evidence(service);
+        assert.ok(!life.exited, 'phi-gate outlives a frozen broker');
+        await b.thaw();
+        frozen = false;
+        await producer.send(events.slice(900));
+        await assertDelivered(
+          t,
+          names,
+          events.map((e) => e.messageId as string),
+          brokers,
+        );
+        assert.ok(!life.exited, 'phi-gate is still running');
+        const end = await evidence(service);
+        t.diagnostic(
+          `at the freeze ${JSON.stringify(atFreeze)}; frozen ${JSON.stringify(whileFrozen)}; after ${JSON.stringify(end)}`,
+        );
+        t.diagnostic(paths(service));
+        assert.ok(
+          end.pausedBroker > 0,
+          `phi-gate paused on the broker outage (phigate_pauses_total{reason="broker"}): ${JSON.stringify(end)}`,
+        );
+      } catch (err) {
+        throw await explain(err, service);
+      } finally {
+        if (frozen) await b.thaw();
+        await service.stop();
+        await producer.disconnect();
+      }
+    });
+  }
+});
