@@ -14,6 +14,10 @@ export const DLQ_HEADERS = {
   offset: 'phigate.source.offset',
   /** Set when the raw value was left out: its size in bytes. */
   droppedValueBytes: 'phigate.error.value-bytes',
+  /** Set when the raw key was left out too (a key alone too large): its size in bytes. */
+  droppedKeyBytes: 'phigate.error.key-bytes',
+  /** Set when the producer's own headers were left out too: how many there were. */
+  droppedHeaders: 'phigate.error.headers-dropped',
 } as const;
 
 export function deadLetter(
@@ -25,8 +29,9 @@ export function deadLetter(
 ): OutMessage {
   const out: Record<string, Buffer | string> = {};
   // the producer's own headers are kept (they may matter for a replay); ours win on a name clash
+  // (a header without a value arrives as null from some clients: nothing to keep)
   for (const [name, v] of Object.entries(headers ?? {})) {
-    if (v !== undefined && !Array.isArray(v)) out[name] = v;
+    if (v !== undefined && v !== null && !Array.isArray(v)) out[name] = v;
   }
   out[DLQ_HEADERS.code] = error.code;
   out[DLQ_HEADERS.reason] = error.message;
@@ -34,17 +39,26 @@ export function deadLetter(
   out[DLQ_HEADERS.partition] = String(source.partition);
   out[DLQ_HEADERS.offset] = source.offset;
   // A dead letter the broker would refuse would stall the partition on every retry: a record that
-  // large keeps its key and headers (where it came from, why) and leaves its value in the input
-  // topic, from which a replay reads it.
-  if (value !== null && recordBytes(key, value, out) > MAX_RECORD_BYTES) {
-    out[DLQ_HEADERS.droppedValueBytes] = String(value.length);
-    return { key, value: null, headers: out };
-  }
-  return { key, value, headers: out };
+  // large leaves its value in the input topic, from which a replay reads it; if its key or the
+  // producer's headers alone are still too large, they stay there too. What is always kept: the
+  // code, the reason, where it came from, and the sizes of what was left out.
+  if (recordBytes(key, value, out) <= MAX_RECORD_BYTES) return { key, value, headers: out };
+  if (value !== null) out[DLQ_HEADERS.droppedValueBytes] = String(value.length);
+  if (recordBytes(key, null, out) <= MAX_RECORD_BYTES) return { key, value: null, headers: out };
+  if (key !== null) out[DLQ_HEADERS.droppedKeyBytes] = String(key.length);
+  if (recordBytes(null, null, out) <= MAX_RECORD_BYTES) return { key: null, value: null, headers: out };
+  const own: Record<string, Buffer | string> = {};
+  for (const name of Object.values(DLQ_HEADERS)) if (out[name] !== undefined) own[name] = out[name];
+  own[DLQ_HEADERS.droppedHeaders] = String(Object.keys(out).length - Object.keys(own).length);
+  return { key: null, value: null, headers: own };
 }
 
-function recordBytes(key: Buffer | null, value: Buffer, headers: Record<string, Buffer | string>): number {
-  let size = (key?.length ?? 0) + value.length;
-  for (const [name, v] of Object.entries(headers)) size += name.length + Buffer.byteLength(v);
+function recordBytes(
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: Record<string, Buffer | string>,
+): number {
+  let size = (key?.length ?? 0) + (value?.length ?? 0);
+  for (const [name, v] of Object.entries(headers)) size += Buffer.byteLength(name) + Buffer.byteLength(v);
   return size;
 }
