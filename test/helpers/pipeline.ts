@@ -123,8 +123,16 @@ export async function writePolicy(
 }
 
 /** Topics for one pipeline test: input, audit, DLQ, three destinations — all unique, all cleaned up. */
-export async function pipelineTopics(topics: TestTopics, prefix: string, inputPartitions = 2) {
-  const input = await topics.create(`${prefix}-raw`, { partitions: inputPartitions });
+export async function pipelineTopics(
+  topics: TestTopics,
+  prefix: string,
+  inputPartitions = 2,
+  inputConfig?: Record<string, string>,
+) {
+  const input = await topics.create(`${prefix}-raw`, {
+    partitions: inputPartitions,
+    ...(inputConfig ? { config: inputConfig } : {}),
+  });
   const names = {
     input,
     audit: `${input}.audit`,

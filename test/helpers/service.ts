@@ -84,6 +84,16 @@ export class Service {
     return new Service(child, port);
   }
 
+  /** The child's process id (for /proc/<pid>/status). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Whether the child is still running. */
+  get alive(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   async metricsText(): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${this.port}/metrics`);
     return res.text();
