@@ -8,13 +8,14 @@ NODE_BIN := $(shell bash deploy/local/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
-.PHONY: help setup deps stack-fetch stack-up stack-down stack-status lint typecheck build test test-unit test-integration deploy-check demo bench clean
+.PHONY: help setup deps stack-fetch stack-up stack-down stack-status lint typecheck build test test-unit test-integration deploy-check demo bench soak clean
 
 help:
 	@echo "make demo    run phi-gate on the bundled local stack with the example policy and show what each destination got"
 	@echo "make test    set up everything, lint, type-check, run unit + integration tests and the deploy checks"
 	@echo "make stack-up | stack-down | stack-status    the local Kafka + schema registry (deploy/local/stack.sh)"
 	@echo "make bench   benchmarks against the local stack (BENCHMARKS.md)"
+	@echo "make soak    a long kill -9 loop of two phi-gate instances on both engines (make test runs a short one)"
 
 setup: deps stack-fetch
 
@@ -61,6 +62,13 @@ test: setup lint typecheck build deploy-check
 
 demo: setup build
 	bash deploy/local/with-stack.sh node deploy/local/demo.ts
+
+# The kill -9 loop of make test (test/integration/faults/kill-loop.test.ts), longer: 40 kills on each
+# engine, up to 8 s apart; every PHIGATE_SOAK_* variable may be overridden (PHIGATE_SOAK_SEED replays a run).
+soak: setup
+	PHIGATE_SOAK_KILLS=$${PHIGATE_SOAK_KILLS:-40} PHIGATE_SOAK_ENGINES=$${PHIGATE_SOAK_ENGINES:-librdkafka,kafkajs} \
+	  PHIGATE_SOAK_MAX_GAP_MS=$${PHIGATE_SOAK_MAX_GAP_MS:-8000} \
+	  bash deploy/local/with-stack.sh node --test --test-concurrency=1 test/integration/faults/kill-loop.test.ts
 
 bench: setup build
 	bash deploy/local/with-stack.sh npm run bench
