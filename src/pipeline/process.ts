@@ -57,7 +57,10 @@ export async function processBatch(
 
   for (const record of records) {
     const source: Source = { topic: input.topic, partition: input.partition, offset: record.offset };
-    let decoded = ctx.decoder.decode(record.value);
+    let decoded =
+      record.unreadable === undefined
+        ? ctx.decoder.decode(record.value)
+        : ({ ok: false, error: record.unreadable } as const);
     if (decoded instanceof Promise) decoded = await decoded;
     if (!decoded.ok) {
       out.push(ctx.dlqTopic, deadLetter(record.key, record.value, record.headers, decoded.error, source));
@@ -67,7 +70,8 @@ export async function processBatch(
     }
     const value = decoded.value;
     const messageId =
-      typeof value.messageId === 'string'
+      // an empty id would key every such event's audit entries alike: compaction would erase them
+      typeof value.messageId === 'string' && value.messageId.length > 0
         ? value.messageId
         : `${input.topic}-${input.partition}-${record.offset}`;
     const pseudonym = pseudonymOf(policy, value);

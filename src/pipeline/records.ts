@@ -4,6 +4,8 @@
  * these out.
  */
 
+import type { PhiGateError } from '../errors.ts';
+
 /** Header values as Kafka carries them; a name may repeat. */
 export type RecordHeaders = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
 
@@ -16,6 +18,12 @@ export interface InputRecord {
   readonly offset: string;
   /** Decimal epoch milliseconds (the record's timestamp). */
   readonly timestamp: string;
+  /**
+   * Set by an engine for a record its client could not read — one of a compressed batch that is
+   * corrupt or inflates beyond the limit (PHIGATE_ERR_BAD_BATCH). Key and value are then null: the
+   * record is dead-lettered with this error, and its bytes stay in the input topic.
+   */
+  readonly unreadable?: PhiGateError;
 }
 
 /** Where an input record came from. */

@@ -64,6 +64,23 @@ export function connectionConfig(config: Config, clientId: string): GlobalConfig
   return out;
 }
 
+/**
+ * What a consumer of the input holds and inflates; the engine's consumer and the probe that looks
+ * for an unreadable batch (unreadable.ts) read with the same limits, so they fail alike.
+ */
+export const FETCH_LIMITS = {
+  // prefetch bound: librdkafka's default queues up to 64 MiB of records ahead of the loop, and a
+  // backlog fills it at once (peak RSS over a 200k backlog: 377 MB at the default, 320 at 8 MiB,
+  // 297 at 2 MiB, events/s within noise); 2 MiB still hold several full batches of 1000 records
+  'queued.max.messages.kbytes': 2048,
+  // a zstd batch inflating past this is refused by librdkafka (an unreadable batch: the engine
+  // dead-letters its offset), as kafkajs/compression.ts bounds every codec at MAX_BATCH_BYTES;
+  // librdkafka bounds no gzip or lz4 inflation (docs/kubernetes.md: limit the input topic's
+  // max.message.bytes). A fetch response must fit too: fetch.max.bytes stays below it.
+  'receive.message.max.bytes': 64 * 1024 * 1024,
+  'fetch.max.bytes': 16 * 1024 * 1024,
+} as const satisfies ConsumerGlobalConfig;
+
 export function consumerConfig(config: Config): ConsumerGlobalConfig {
   return {
     ...connectionConfig(config, config.kafka.clientId),
@@ -79,10 +96,7 @@ export function consumerConfig(config: Config): ConsumerGlobalConfig {
     'session.timeout.ms': 30_000,
     'max.poll.interval.ms': 300_000,
     'fetch.wait.max.ms': Math.min(config.batch.maxMs, 500),
-    // prefetch bound: librdkafka's default queues up to 64 MiB of records ahead of the loop, and a
-    // backlog fills it at once (peak RSS over a 200k backlog: 377 MB at the default, 320 at 8 MiB,
-    // 297 at 2 MiB, events/s within noise); 2 MiB still hold several full batches of 1000 records
-    'queued.max.messages.kbytes': 2048,
+    ...FETCH_LIMITS,
     'allow.auto.create.topics': false,
     'enable.partition.eof': false,
     rebalance_cb: true,

@@ -39,6 +39,7 @@ import {
 } from './config.ts';
 import { CODE, classify, connectFailure, isRdkafkaError } from './errors.ts';
 import { bridgeLogs } from './log.ts';
+import { UnreadableFinder } from './unreadable.ts';
 
 export interface RdkafkaEngineOptions {
   readonly config: Config;
@@ -73,6 +74,7 @@ export class RdkafkaEngine implements KafkaEngine {
   /** The producer reported a fatal error: it is replaced before the next transaction. */
   #producerBroken = false;
   #loop: Promise<void> | undefined;
+  readonly #unreadable: UnreadableFinder;
 
   constructor(options: RdkafkaEngineOptions) {
     this.#o = options;
@@ -80,6 +82,7 @@ export class RdkafkaEngine implements KafkaEngine {
     this.#input = config.topics.input;
     this.#retry = config.retry;
     this.#consumer = new Consumer(consumerConfig(config), CONSUMER_TOPIC_CONFIG);
+    this.#unreadable = new UnreadableFinder(config);
     this.#producer = this.#newProducer();
     bridgeLogs(this.#consumer, logger, 'consumer');
     // a batch is what has arrived: consume waits up to maxMs for its first record, then takes what
@@ -196,6 +199,7 @@ export class RdkafkaEngine implements KafkaEngine {
     this.#joined = false;
     if (this.#producer.isConnected())
       await call<unknown>((cb) => this.#producer.disconnect(cb)).catch(() => undefined);
+    await this.#unreadable.close();
   }
 
   #fatal(error: PhiGateError): void {
@@ -207,6 +211,7 @@ export class RdkafkaEngine implements KafkaEngine {
 
   #onRebalance(code: number, assignment: readonly { topic: string; partition: number }[]): void {
     this.#epoch += 1;
+    this.#unreadable.reset();
     const { metrics, logger } = this.#o;
     if (code === -175 /* ERR__ASSIGN_PARTITIONS */) {
       this.#joined = true;
@@ -252,16 +257,7 @@ export class RdkafkaEngine implements KafkaEngine {
     } catch (err) {
       if (this.#stopping) return undefined;
       const decision = decide(err, classify);
-      if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') {
-        // librdkafka skips a batch it cannot decompress or parse and reports it without its
-        // partition or offset: nothing is left to dead-letter, so it is counted and logged loudly
-        this.#o.metrics.dlqRecords.inc({ reason: decision.error.code });
-        this.#o.logger.error(
-          { code: decision.error.code, reason: decision.error.message },
-          'input batch skipped',
-        );
-        return undefined;
-      }
+      if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') return this.#unreadableRecord(decision.error);
       if (decision.action === 'fatal') {
         this.#fatal(decision.error);
         return undefined;
@@ -275,6 +271,48 @@ export class RdkafkaEngine implements KafkaEngine {
       return undefined;
     }
     return messages.length === 0 ? undefined : batchesOf(messages);
+  }
+
+  /**
+   * The record librdkafka cannot read (unreadable.ts), as a batch of its own for the step, which
+   * dead-letters it; the consumer seeks past it. Its offset commits with the dead letter, so after a
+   * crash or a rebalance the partition's owner finds it again, and no record is skipped unread.
+   */
+  async #unreadableRecord(error: PhiGateError): Promise<PartitionBatch[] | undefined> {
+    const { logger } = this.#o;
+    const at = await this.#unreadable.find(this.#consumer).catch((err: unknown) => {
+      logger.warn({ err }, 'looking for the unreadable input batch failed');
+      return undefined;
+    });
+    if (at === undefined) {
+      logger.error(
+        { code: error.code, reason: error.message },
+        'an input batch cannot be read and no assigned partition holds it now; retrying',
+      );
+      await sleep(this.#retry.initialMs);
+      return undefined;
+    }
+    const { topic, partition, offset } = at;
+    logger.error(
+      { code: error.code, reason: error.message, topic, partition, offset },
+      'input record unreadable: it is dead-lettered and skipped',
+    );
+    await call((cb) =>
+      this.#consumer.seek({ topic, partition, offset: offset + 1 }, OPERATION_TIMEOUT_MS, cb),
+    );
+    const unreadable = new PhiGateError(
+      'PHIGATE_ERR_BAD_BATCH',
+      `the client cannot read the record batch holding this offset (${error.message}); its bytes stay in the input topic`,
+      { cause: error },
+    );
+    const record: InputRecord = {
+      key: null,
+      value: null,
+      offset: String(offset),
+      timestamp: String(Date.now()),
+      unreadable,
+    };
+    return [{ topic, partition, records: [record] }];
   }
 
   /**

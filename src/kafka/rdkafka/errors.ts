@@ -150,7 +150,7 @@ export function classify(err: unknown): unknown {
   if (err.code === CODE.BAD_COMPRESSION || err.code === CODE.BAD_MSG) {
     return new PhiGateError(
       'PHIGATE_ERR_BAD_BATCH',
-      `an input record batch was skipped by the client (${what})`,
+      `the client cannot read an input record batch (${what})`,
       {
         cause: err,
       },
