@@ -13,12 +13,15 @@
  * native codecs are offered there (see `readOnly`). Whether compression pays depends on the link to
  * the brokers; see BENCHMARKS.md.
  */
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
 import lz4 from 'lz4js';
+import xxh32 from 'lz4js/xxh32.js';
 import snappy from 'snappyjs';
 import type { OutputCompression } from '../../config/index.ts';
+import { PhiGateError } from '../../errors.ts';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -71,11 +74,28 @@ function snappyBlock(block: Buffer): Buffer {
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
+/** LZ4 frame: magic (4 bytes), then FLG, whose bits 3 and 2 say a content size and a content checksum follow. */
+const LZ4_FLG_AT = 4;
+const LZ4_CONTENT_SIZE = 0x08;
+const LZ4_CONTENT_CHECKSUM = 0x04;
+
 export function lz4Decompress(buffer: Buffer): Buffer {
   const bound = lz4.decompressBound(buffer);
   if (bound > MAX_BATCH_BYTES) throw new Error('lz4: batch inflates beyond the limit');
-  const out = lz4.decompress(buffer, bound);
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  const flg = buffer[LZ4_FLG_AT] ?? 0;
+  // the bound is the declared content size when there is one: one byte more shows a frame that
+  // holds more than it declares (lz4js stops writing at the end of its buffer, silently)
+  const inflated = lz4.decompress(buffer, flg & LZ4_CONTENT_SIZE ? bound + 1 : bound);
+  const out = Buffer.from(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+  // lz4js checks neither: a frame that declares its size or checksum must match it
+  if (flg & LZ4_CONTENT_SIZE && Number(buffer.readBigUInt64LE(LZ4_FLG_AT + 2)) !== out.length)
+    throw new Error('lz4: content size mismatch');
+  if (flg & LZ4_CONTENT_CHECKSUM && buffer.length >= 4) {
+    const expected = buffer.readUInt32LE(buffer.length - 4);
+    if (xxh32.hash(0, out, 0, out.length) >>> 0 !== expected)
+      throw new Error('lz4: content checksum mismatch');
+  }
+  return out;
 }
 
 interface Encoder {
@@ -90,26 +110,132 @@ function readOnly(codec: string): () => Promise<Buffer> {
   return () => Promise.reject(new Error(`phi-gate reads ${codec} batches but does not write them`));
 }
 
+/*
+ * Unreadable batches. A codec that throws inside kafkajs's fetch crashes its consumer (a poison
+ * batch: the instance restarts, meets it again, a crash loop). Instead, a batch that does not inflate
+ * within the limit is replaced by one stand-in record per record it declares, at the same offsets,
+ * each carrying UNREADABLE_HEADER: the engine turns them into unreadable input records, which the
+ * pipeline dead-letters (PHIGATE_ERR_BAD_BATCH) and commits past. The header's value starts with a
+ * nonce of this process, so a producer cannot forge a stand-in.
+ */
+export const UNREADABLE_HEADER = 'phigate.unreadable';
+const NONCE = randomBytes(16).toString('hex');
+
+/** Record batch v2: bytes before the records (the count is the last field), and where fields sit. */
+const BATCH_HEADER_BYTES = 61;
+const MAGIC_AT = 16;
+const ATTRIBUTES_AT = 21;
+const LAST_OFFSET_DELTA_AT = 23;
+const COUNT_AT = 57;
+const CODEC_MASK = 0x07;
+
+/**
+ * The records count of the batch whose compressed records `compressed` is, or undefined when that
+ * cannot be trusted. kafkajs (2.2.4, its last release) hands a codec a view of the fetch response
+ * right after the batch header; the header is read from there and checked (magic byte, codec,
+ * count within the declared offsets) before it is believed.
+ */
+function declaredCount(compressed: Buffer, codec: number): number | undefined {
+  if (compressed.byteOffset < BATCH_HEADER_BYTES) return undefined;
+  const header = Buffer.from(
+    compressed.buffer,
+    compressed.byteOffset - BATCH_HEADER_BYTES,
+    BATCH_HEADER_BYTES,
+  );
+  const count = header.readInt32BE(COUNT_AT);
+  const lastOffsetDelta = header.readInt32BE(LAST_OFFSET_DELTA_AT);
+  const ok =
+    header[MAGIC_AT] === 2 &&
+    (header.readInt16BE(ATTRIBUTES_AT) & CODEC_MASK) === codec &&
+    count >= 1 &&
+    count <= lastOffsetDelta + 1;
+  return ok ? count : undefined;
+}
+
+function zigzagVarint(n: number): number[] {
+  let v = ((n << 1) ^ (n >> 31)) >>> 0;
+  const out: number[] = [];
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  out.push(v);
+  return out;
+}
+
+/** `count` stand-in records (offset deltas 0 … count-1, no key, no value, the unreadable header). */
+export function standIns(count: number, reason: string): Buffer {
+  const name = Buffer.from(UNREADABLE_HEADER);
+  const value = Buffer.from(`${NONCE} ${reason}`);
+  const records: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = Buffer.from([
+      0, // attributes
+      ...zigzagVarint(0), // timestamp delta
+      ...zigzagVarint(i), // offset delta
+      ...zigzagVarint(-1), // no key
+      ...zigzagVarint(-1), // no value
+      ...zigzagVarint(1), // one header
+      ...zigzagVarint(name.length),
+      ...name,
+      ...zigzagVarint(value.length),
+      ...value,
+    ]);
+    records.push(Buffer.from(zigzagVarint(body.length)), body);
+  }
+  return Buffer.concat(records);
+}
+
+/** The error of a stand-in record (see above); undefined for any other record. */
+export function unreadableOf(
+  headers: Readonly<Record<string, unknown>> | undefined,
+): PhiGateError | undefined {
+  const v = headers?.[UNREADABLE_HEADER];
+  if (!Buffer.isBuffer(v)) return undefined;
+  const text = v.toString();
+  if (!text.startsWith(`${NONCE} `)) return undefined;
+  return new PhiGateError(
+    'PHIGATE_ERR_BAD_BATCH',
+    `the record batch holding this offset cannot be read (${text.slice(NONCE.length + 1)}); its bytes stay in the input topic`,
+  );
+}
+
+/** A codec's decompress that answers a batch it cannot inflate with stand-ins, when it can count them. */
+function guarded(codec: number, name: string, decompress: (b: Buffer) => Promise<Buffer>) {
+  return async (buffer: Buffer): Promise<Buffer> => {
+    try {
+      return await decompress(buffer);
+    } catch (err) {
+      const count = declaredCount(buffer, codec);
+      if (count === undefined) throw err;
+      // the codec's own words (zlib's code, or ours): they never quote the batch
+      const why = (err as { code?: string }).code ?? (err as Error).message;
+      return standIns(count, `${name}: ${why}`);
+    }
+  };
+}
+
 let registered = false;
 
 /** Makes every Kafka codec available to kafkajs (a process-wide table). Idempotent. */
 export function registerCodecs(): void {
   if (registered) return;
   registered = true;
-  CompressionCodecs[CompressionTypes.GZIP] = () => ({
+  const { GZIP, ZSTD, Snappy, LZ4 } = CompressionTypes;
+  CompressionCodecs[GZIP] = () => ({
     compress: (encoder: Encoder) => gzip(encoder.buffer),
-    decompress: (buffer: Buffer) => gunzip(buffer, { maxOutputLength: MAX_BATCH_BYTES }),
+    decompress: guarded(GZIP, 'gzip', (b) => gunzip(b, { maxOutputLength: MAX_BATCH_BYTES })),
   });
-  CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+  CompressionCodecs[ZSTD] = () => ({
     compress: (encoder: Encoder) => zstdCompress(encoder.buffer),
-    decompress: (buffer: Buffer) => zstdDecompress(buffer, { maxOutputLength: MAX_BATCH_BYTES }),
+    decompress: guarded(ZSTD, 'zstd', (b) => zstdDecompress(b, { maxOutputLength: MAX_BATCH_BYTES })),
   });
-  CompressionCodecs[CompressionTypes.Snappy] = () => ({
+  CompressionCodecs[Snappy] = () => ({
     compress: readOnly('snappy'),
-    decompress: async (buffer: Buffer) => snappyDecompress(buffer),
+    decompress: guarded(Snappy, 'snappy', async (b) => snappyDecompress(b)),
   });
-  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+  CompressionCodecs[LZ4] = () => ({
     compress: readOnly('lz4'),
-    decompress: async (buffer: Buffer) => lz4Decompress(buffer),
+    decompress: guarded(LZ4, 'lz4', async (b) => lz4Decompress(b)),
   });
 }

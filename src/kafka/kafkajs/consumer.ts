@@ -20,6 +20,7 @@ import type { InputRecord } from '../../pipeline/records.ts';
 import { chunksOf } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
+import { unreadableOf } from './compression.ts';
 import { instrumentConsumer } from './instrument.ts';
 import { classify, type PartitionTransactions } from './transactions.ts';
 
@@ -194,7 +195,7 @@ export class KafkajsEngine implements KafkaEngine {
 
   async #commitChunk(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<true> {
     const step = this.#step as Step;
-    const records: readonly InputRecord[] = chunk;
+    const records: readonly InputRecord[] = chunk.map(inputRecord);
     const result = await step([{ topic, partition, records }]);
     const last = chunk[chunk.length - 1] as KafkaMessage;
     try {
@@ -265,4 +266,11 @@ export class KafkajsEngine implements KafkaEngine {
     }
     return this.#live(control);
   }
+}
+
+/** kafkajs's message as the pipeline's record; a stand-in for an unreadable batch (compression.ts) as an unreadable record. */
+function inputRecord(m: KafkaMessage): InputRecord {
+  const unreadable = m.headers === undefined ? undefined : unreadableOf(m.headers);
+  if (unreadable === undefined) return m;
+  return { key: null, value: null, offset: m.offset, timestamp: m.timestamp, unreadable };
 }

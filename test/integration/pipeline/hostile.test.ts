@@ -58,7 +58,8 @@ const BATCH_OUTCOME: Record<Engine, Record<string, 'read' | 'unreadable'>> = {
   // librdkafka bounds zstd inflation (receive.message.max.bytes, 64 MiB) but not gzip or lz4: those
   // 70 MiB records arrive (and are dead-lettered without their value: too large for the DLQ)
   librdkafka: { 'gzip-bomb': 'read', 'lz4-bomb': 'read' },
-  kafkajs: {},
+  // Node's gunzip refuses bytes after the gzip member, where librdkafka's zlib stops at its end
+  kafkajs: { 'gzip-trailing-garbage': 'unreadable' },
 };
 
 /** Every form in which a payload byte of the marker could show up in a log line. */
@@ -105,21 +106,10 @@ describe('the hostile input corpus', () => {
     await topics.cleanup();
   });
 
-  const levels = [
-    { level: 'record', todo: () => undefined },
-    {
-      level: 'batch',
-      todo: (engine: Engine) =>
-        engine === 'kafkajs'
-          ? 'kafkajs: a batch that inflates beyond MAX_BATCH_BYTES ends the instance (its consumer crashes)'
-          : undefined,
-    },
-  ] as const;
+  const levels = ['record', 'batch'] as const;
   for (const engine of ['librdkafka', 'kafkajs'] as const)
-    for (const { level, todo } of levels)
-      test(`${engine}, ${level}-level cases: each is dead-lettered with its code; valid events pass once; alive; no payload in the log`, {
-        todo: todo(engine),
-      }, async () => {
+    for (const level of levels)
+      test(`${engine}, ${level}-level cases: each is dead-lettered with its code; valid events pass once; alive; no payload in the log`, async () => {
         const started = Date.now();
         const keys = await makeKeys();
         // records of up to 4 MiB are accepted on the input, so that the oversized cases reach phi-gate
@@ -183,10 +173,12 @@ describe('the hostile input corpus', () => {
             continue;
           }
           assert.equal(error, 0, `${c.name}: the broker accepts it`);
-          // a batch with a readable inside (gzip with trailing garbage) is read by every client
           const outcome =
-            c.code === 'PHIGATE_ERR_BAD_BATCH' ? (BATCH_OUTCOME[engine][c.name] ?? 'unreadable') : 'read';
-          byOffset.set(String(baseOffset), { c, code: outcome === 'read' ? innerCode(c) : c.code });
+            BATCH_OUTCOME[engine][c.name] ?? (c.code === 'PHIGATE_ERR_BAD_BATCH' ? 'unreadable' : 'read');
+          byOffset.set(String(baseOffset), {
+            c,
+            code: outcome === 'read' ? innerCode(c) : 'PHIGATE_ERR_BAD_BATCH',
+          });
           if (outcome === 'unreadable') unreadable += 1;
         }
         await writeValid(3);

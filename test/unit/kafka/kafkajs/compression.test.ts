@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
@@ -11,6 +12,8 @@ import {
   MAX_BATCH_BYTES,
   registerCodecs,
   snappyDecompress,
+  UNREADABLE_HEADER,
+  unreadableOf,
 } from '../../../../src/kafka/kafkajs/compression.ts';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
@@ -97,5 +100,45 @@ describe('record-batch codecs', () => {
     assert.equal(compressionType('none'), CompressionTypes.None);
     assert.equal(compressionType('gzip'), CompressionTypes.GZIP);
     assert.equal(compressionType('zstd'), CompressionTypes.ZSTD);
+  });
+
+  test('a batch that cannot be inflated becomes one stand-in per declared record, each read as unreadable', async () => {
+    // a record batch v2 as kafkajs hands it over: the codec sees a view right after the 61-byte header
+    const header = Buffer.alloc(61);
+    header[16] = 2; // magic
+    header.writeInt16BE(CompressionTypes.GZIP, 21); // attributes: the codec
+    header.writeInt32BE(2, 23); // last offset delta: offsets 0..2
+    header.writeInt32BE(3, 57); // three records
+    const response = Buffer.concat([header, Buffer.from('not gzip: a corrupt batch')]);
+    const section = await codec(CompressionTypes.GZIP).decompress(response.subarray(61));
+
+    const require = createRequire(import.meta.url);
+    const Decoder = require('kafkajs/src/protocol/decoder');
+    const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+    const decoder = new Decoder(section);
+    const records = [0, 1, 2].map(() =>
+      decodeRecord(new Decoder(decoder.readVarIntBytes()), { firstOffset: '100', firstTimestamp: '0' }),
+    );
+    assert.deepEqual(
+      records.map((r: { offset: string; key: unknown; value: unknown }) => [r.offset, r.key, r.value]),
+      [
+        ['100', null, null],
+        ['101', null, null],
+        ['102', null, null],
+      ],
+    );
+    const error = unreadableOf(records[0]?.headers);
+    assert.equal(error?.code, 'PHIGATE_ERR_BAD_BATCH');
+    assert.match(error?.message ?? '', /gzip: Z_DATA_ERROR/);
+    assert.equal(decoder.canReadBytes(1), false, 'exactly the declared records');
+  });
+
+  test('a producer cannot forge a stand-in: the header must carry this process’s nonce', () => {
+    assert.equal(
+      unreadableOf({ [UNREADABLE_HEADER]: Buffer.from('0123456789abcdef gzip: forged') }),
+      undefined,
+    );
+    assert.equal(unreadableOf({ [UNREADABLE_HEADER]: 'a string' }), undefined);
+    assert.equal(unreadableOf(undefined), undefined);
   });
 });
