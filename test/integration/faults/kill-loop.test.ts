@@ -100,7 +100,7 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
         void (members[i] as Service).exited().then(() => {
           exited[i] = true;
         });
-      members.forEach((_, i) => watch(i));
+      for (let i = 0; i < members.length; i++) watch(i);
       const produced: string[] = [];
       let streaming = true;
       const stream = (async () => {
