@@ -106,11 +106,34 @@ export class BatchStep {
   }
 }
 
-/** Appends `more` to `into`, one entry per topic, keeping each topic's order. */
-function merge(into: TopicMessages[], more: readonly TopicMessages[]): void {
+/**
+ * One result for the steps of several batches that commit in one transaction: their outputs in
+ * batch order (each topic's records in order), committed or abandoned together.
+ */
+export function combineResults(results: readonly StepResult[]): StepResult {
+  if (results.length === 1) return results[0] as StepResult;
+  const outputs: TopicMessages[] = [];
+  for (const r of results) merge(outputs, r.outputs, true);
+  return {
+    outputs,
+    committed: () => {
+      for (const r of results) r.committed();
+    },
+    abandoned: () => {
+      for (const r of results) r.abandoned();
+    },
+  };
+}
+
+/**
+ * Appends `more` to `into`, one entry per topic, keeping each topic's order. A topic new to `into`
+ * takes over `more`'s array unless `copy` (the arrays of a result handed out stay as they were).
+ */
+function merge(into: TopicMessages[], more: readonly TopicMessages[], copy = false): void {
   for (const t of more) {
     const existing = into.find((x) => x.topic === t.topic);
-    if (existing === undefined) into.push({ topic: t.topic, messages: t.messages });
+    if (existing === undefined)
+      into.push({ topic: t.topic, messages: copy ? t.messages.slice() : t.messages });
     else for (const m of t.messages) existing.messages.push(m); // no spread: batches may be large
   }
 }

@@ -73,6 +73,9 @@ export const FETCH_LIMITS = {
   // backlog fills it at once (peak RSS over a 200k backlog: 377 MB at the default, 320 at 8 MiB,
   // 297 at 2 MiB, events/s within noise); 2 MiB still hold several full batches of 1000 records
   'queued.max.messages.kbytes': 2048,
+  // when that queue is full, librdkafka waits this long before it fetches again (default 1 s: with
+  // a small queue the consumer starved, a burst of batches then ~850 ms idle, every second)
+  'fetch.queue.backoff.ms': 10,
   // a zstd batch inflating past this is refused by librdkafka (an unreadable batch: the engine
   // dead-letters its offset), as kafkajs/compression.ts bounds every codec at MAX_BATCH_BYTES;
   // librdkafka bounds no gzip or lz4 inflation (docs/kubernetes.md: limit the input topic's

@@ -29,7 +29,8 @@ import type { InputRecord, OutMessage, TopicMessages } from '../../pipeline/reco
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
-import { call, toRecord } from './client.ts';
+import { batchesOf, concatBatches, settleAll } from './batches.ts';
+import { call } from './client.ts';
 import {
   CONSUMER_TOPIC_CONFIG,
   consumerConfig,
@@ -54,6 +55,9 @@ export function transactionalId(config: Config): string {
 }
 
 const OPERATION_TIMEOUT_MS = 30_000;
+
+/** At most this many consumed batches (of up to PHIGATE_BATCH_MAX_RECORDS each) commit in one transaction. */
+const TRANSACTION_BATCHES = 2;
 
 // a CommonJS module: its classes come from the default export
 const { KafkaConsumer: Consumer, Producer: TransactionalProducer } = rdkafka;
@@ -226,23 +230,48 @@ export class RdkafkaEngine implements KafkaEngine {
   }
 
   /**
-   * One batch is processed while the transaction of the one before it commits: a commit mostly
-   * waits on the broker, so the step of the next batch runs in that time instead of after it.
-   * Transactions stay strictly in order, one at a time. A batch whose predecessor was given up
-   * (its partitions were revoked) is given up too: the eager rebalance that revoked them reset
-   * every position to the committed offsets.
+   * Batches are processed while the transaction before them commits: a commit mostly waits on the
+   * broker, so the steps of the next batches run in that time instead of after it. What arrives
+   * while a transaction commits joins the next one (up to TRANSACTION_BATCHES consumed batches):
+   * under load a transaction carries several batches, and the one sequential cost of exactly once
+   * — a transaction's round trips — is paid per transaction, not per batch; when the stream is
+   * quiet a transaction carries one small batch at once. Transactions stay strictly in order, one
+   * at a time. Batches fetched in an earlier rebalance generation than the one committing are given
+   * up: the eager rebalance reset every position to the committed offsets.
    */
   async #run(step: Step): Promise<void> {
     let previous: Promise<void> | undefined;
+    let committing = false;
+    let carried: { batches: PartitionBatch[]; epoch: number } | undefined;
     try {
       while (!this.#stopping) {
-        const batches = await this.#fetch();
-        if (batches === undefined) continue;
-        const epoch = this.#epoch;
-        const early = step(batches); // overlaps with the previous transaction
-        early.catch(() => undefined); // handled in #commitWithRetry; never an unhandled rejection
+        let next = carried;
+        carried = undefined;
+        if (next === undefined) {
+          const batches = await this.#fetch();
+          if (batches === undefined) continue;
+          next = { batches, epoch: this.#epoch };
+        }
+        const { epoch } = next;
+        const group = [next.batches];
+        const attempts = [step(next.batches)];
+        while (committing && group.length < TRANSACTION_BATCHES && !this.#stopping) {
+          const batches = await this.#fetch();
+          if (batches === undefined) break;
+          if (this.#epoch !== epoch) {
+            carried = { batches, epoch: this.#epoch }; // a new generation: its own transaction
+            break;
+          }
+          group.push(batches);
+          attempts.push(step(batches));
+        }
+        const early = settleAll(attempts); // handled in #commitWithRetry
+        early.catch(() => undefined); // never an unhandled rejection
         await previous;
-        previous = this.#commitWithRetry(step, batches, epoch, early);
+        committing = true;
+        previous = this.#commitWithRetry(step, concatBatches(group), epoch, early).finally(() => {
+          committing = false;
+        });
       }
     } finally {
       await previous;
@@ -392,6 +421,12 @@ export class RdkafkaEngine implements KafkaEngine {
         { code: isRdkafkaError(err) ? err.code : undefined, reason: (err as Error).message },
         'transaction failed; aborting it',
       );
+      if (!isRdkafkaError(err) && !(err instanceof PhiGateError)) {
+        // a bug, not the client: nothing commits, and the catalogue ends the instance (fatal)
+        // instead of replacing the producer and retrying the batch for ever
+        await call((cb) => producer.abortTransaction(OPERATION_TIMEOUT_MS, cb)).catch(() => undefined);
+        throw err;
+      }
       const fenced = decide(err, classify).error.code === 'PHIGATE_ERR_FENCED';
       // A transaction that outlived transaction.timeout.ms (the broker was down or frozen) is
       // aborted by its coordinator, which bumps the producer epoch; librdkafka reports that as
@@ -524,19 +559,4 @@ function isResumable(err: unknown): boolean {
     err.isTxnRequiresAbort !== true &&
     (err.isRetriable === true || err.code === CODE.TIMED_OUT)
   );
-}
-
-/** Messages of one consume call, grouped per partition in offset order. */
-function batchesOf(messages: readonly Message[]): PartitionBatch[] {
-  const byPartition = new Map<string, { topic: string; partition: number; records: InputRecord[] }>();
-  for (const m of messages) {
-    const id = `${m.topic}\u0000${m.partition}`;
-    let batch = byPartition.get(id);
-    if (batch === undefined) {
-      batch = { topic: m.topic, partition: m.partition, records: [] };
-      byPartition.set(id, batch);
-    }
-    batch.records.push(toRecord(m));
-  }
-  return [...byPartition.values()];
 }
