@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type avro from 'avsc';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import type { PhiGateError } from '../../src/errors.ts';
 import { chunksOf } from '../../src/kafka/chunks.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { AuditEncoder } from '../../src/pipeline/audit.ts';
@@ -242,6 +243,21 @@ export class PipelineDriver {
       offsets.push(offset);
     }
     return offsets;
+  }
+
+  /**
+   * Appends a record the engine's client could not read (a corrupt or over-limit compressed batch),
+   * as an engine hands it to the step: no key, no value, the error that says why. Returns its offset.
+   */
+  pipeUnreadable(partition: number, error: PhiGateError): string {
+    let log = this.#log.get(partition);
+    if (log === undefined) {
+      log = [];
+      this.#log.set(partition, log);
+    }
+    const offset = String(log.length);
+    log.push({ key: null, value: null, offset, timestamp: String(this.#now()), unreadable: error });
+    return offset;
   }
 
   /** Abandons the next `count` transactions instead of committing them. */

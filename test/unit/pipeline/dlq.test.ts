@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { PhiGateError } from '../../../src/errors.ts';
 import { DLQ_HEADERS } from '../../../src/pipeline/dlq.ts';
 import type { PipelineDriver } from '../../helpers/driver.ts';
+import { segmentEvent } from '../../helpers/pipeline.ts';
 import { headerText, segmentDriver } from './support.ts';
 
 describe('dead letters through the batch step', () => {
@@ -33,5 +35,34 @@ describe('dead letters through the batch step', () => {
     assert.doesNotMatch(headers[DLQ_HEADERS.reason] ?? '', /avro at all/);
     assert.deepEqual(m.value, Buffer.from('not avro at all'));
     assert.equal(m.partition, undefined, 'placed by its key, like the input');
+  });
+
+  test('a record the client could not read is dead-lettered with its error, and the stream goes on past it', async () => {
+    driver = await segmentDriver();
+    const error = new PhiGateError(
+      'PHIGATE_ERR_BAD_BATCH',
+      'the record batch holding this offset cannot be read (lz4)',
+    );
+    driver.pipe(0, [segmentEvent('search', 1)]);
+    const offset = driver.pipeUnreadable(0, error);
+    driver.pipe(0, [segmentEvent('search', 2)]);
+    await driver.run();
+
+    const letters = driver.deadLetters();
+    assert.equal(letters.length, 1);
+    const [m] = letters;
+    assert.ok(m);
+    assert.equal(m.key, null);
+    assert.equal(m.value, null, 'its bytes stay in the input topic');
+    const headers = headerText(m.headers);
+    assert.equal(headers[DLQ_HEADERS.code], 'PHIGATE_ERR_BAD_BATCH');
+    assert.equal(headers[DLQ_HEADERS.offset], offset);
+    assert.match(headers[DLQ_HEADERS.reason] ?? '', /cannot be read/);
+    assert.equal(driver.committedOffset(0), 3, 'committed past it, with the records around it');
+    const deadLettered = driver.auditEntries().filter((a) => a.entry.outcome === 'dead_lettered');
+    assert.deepEqual(
+      deadLettered.map((a) => [a.key, a.entry.errorCode]),
+      [[`dlq/${driver.topics.input}/0/${offset}`, 'PHIGATE_ERR_BAD_BATCH']],
+    );
   });
 });
