@@ -23,35 +23,43 @@ export async function settleAll(attempts: readonly Promise<StepResult>[]): Promi
   return combineResults(results);
 }
 
+/** A partition as a map key. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** Records appended per partition, each partition's in the order appended. */
+class ByPartition {
+  readonly #batches = new Map<string, { topic: string; partition: number; records: InputRecord[] }>();
+
+  add(topic: string, partition: number, record: InputRecord): void {
+    const id = partitionKey(topic, partition);
+    let batch = this.#batches.get(id);
+    if (batch === undefined) {
+      batch = { topic, partition, records: [] };
+      this.#batches.set(id, batch);
+    }
+    batch.records.push(record);
+  }
+
+  batches(): PartitionBatch[] {
+    return [...this.#batches.values()];
+  }
+}
+
 /** Consumed batches as one: each partition's records in offset order (a retry steps through them again). */
 export function concatBatches(group: readonly PartitionBatch[][]): PartitionBatch[] {
   if (group.length === 1) return group[0] as PartitionBatch[];
-  const byPartition = new Map<string, { topic: string; partition: number; records: InputRecord[] }>();
-  for (const batches of group) {
-    for (const { topic, partition, records } of batches) {
-      const id = `${topic}\u0000${partition}`;
-      let batch = byPartition.get(id);
-      if (batch === undefined) {
-        batch = { topic, partition, records: [] };
-        byPartition.set(id, batch);
-      }
-      for (const r of records) batch.records.push(r);
-    }
-  }
-  return [...byPartition.values()];
+  const out = new ByPartition();
+  for (const batches of group)
+    for (const { topic, partition, records } of batches)
+      for (const r of records) out.add(topic, partition, r);
+  return out.batches();
 }
 
 /** Messages of one consume call, grouped per partition in offset order. */
 export function batchesOf(messages: readonly Message[]): PartitionBatch[] {
-  const byPartition = new Map<string, { topic: string; partition: number; records: InputRecord[] }>();
-  for (const m of messages) {
-    const id = `${m.topic}\u0000${m.partition}`;
-    let batch = byPartition.get(id);
-    if (batch === undefined) {
-      batch = { topic: m.topic, partition: m.partition, records: [] };
-      byPartition.set(id, batch);
-    }
-    batch.records.push(toRecord(m));
-  }
-  return [...byPartition.values()];
+  const out = new ByPartition();
+  for (const m of messages) out.add(m.topic, m.partition, toRecord(m));
+  return out.batches();
 }

@@ -29,7 +29,7 @@ import type { InputRecord, OutMessage, TopicMessages } from '../../pipeline/reco
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
-import { batchesOf, concatBatches, settleAll } from './batches.ts';
+import { batchesOf, concatBatches, partitionKey, settleAll } from './batches.ts';
 import { call } from './client.ts';
 import {
   CONSUMER_TOPIC_CONFIG,
@@ -524,8 +524,8 @@ export class RdkafkaEngine implements KafkaEngine {
 
   /** The batch's partitions must still be this member's, in the generation that fetched them. */
   #checkAssignment(batches: readonly PartitionBatch[], epoch: number): void {
-    const assigned = new Set(this.#consumer.assignments().map((a) => `${a.topic}\u0000${a.partition}`));
-    const lost = batches.filter((b) => !assigned.has(`${b.topic}\u0000${b.partition}`));
+    const assigned = new Set(this.#consumer.assignments().map((a) => partitionKey(a.topic, a.partition)));
+    const lost = batches.filter((b) => !assigned.has(partitionKey(b.topic, b.partition)));
     if (epoch !== this.#epoch || lost.length > 0) {
       throw new PhiGateError(
         'PHIGATE_ERR_PARTITION_MOVED',

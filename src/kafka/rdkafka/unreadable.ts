@@ -16,6 +16,7 @@
 import rdkafka, { type KafkaConsumer, type Message } from '@confluentinc/kafka-javascript';
 import type { Config } from '../../config/index.ts';
 import { PhiGateError } from '../../errors.ts';
+import { partitionKey } from './batches.ts';
 import { call } from './client.ts';
 import { connectionConfig, FETCH_LIMITS } from './config.ts';
 import { classify } from './errors.ts';
@@ -56,7 +57,7 @@ export class UnreadableFinder {
   async find(consumer: KafkaConsumer): Promise<TopicPartitionOffset | undefined> {
     for (const candidate of await this.#candidates(consumer)) {
       if (await this.#unreadableAt(candidate)) {
-        this.#past.set(key(candidate), candidate.offset + 1);
+        this.#past.set(partitionKey(candidate.topic, candidate.partition), candidate.offset + 1);
         return candidate;
       }
     }
@@ -78,23 +79,26 @@ export class UnreadableFinder {
   async #candidates(consumer: KafkaConsumer): Promise<TopicPartitionOffset[]> {
     const assigned = consumer.assignments();
     if (assigned.length === 0) return [];
-    const positions = new Map(consumer.position(assigned).map((p) => [key(p), p.offset]));
-    const unpositioned = assigned.filter((a) => !isOffset(positions.get(key(a))));
+    const positions = new Map(
+      consumer.position(assigned).map((p) => [partitionKey(p.topic, p.partition), p.offset]),
+    );
+    const unpositioned = assigned.filter((a) => !isOffset(positions.get(partitionKey(a.topic, a.partition))));
     if (unpositioned.length > 0) {
       // nothing read yet since the assignment: reading starts at the committed offset
       const committed = await call<{ topic: string; partition: number; offset?: number }[]>((cb) =>
         consumer.committed(unpositioned, QUERY_TIMEOUT_MS, cb),
       );
-      for (const c of committed) if (isOffset(c.offset)) positions.set(key(c), c.offset);
+      for (const c of committed)
+        if (isOffset(c.offset)) positions.set(partitionKey(c.topic, c.partition), c.offset);
     }
     const out: TopicPartitionOffset[] = [];
     for (const { topic, partition } of assigned) {
-      let offset = positions.get(key({ topic, partition }));
+      let offset = positions.get(partitionKey(topic, partition));
       const { lowOffset, highOffset } = await call<{ lowOffset: number; highOffset: number }>((cb) =>
         consumer.queryWatermarkOffsets(topic, partition, QUERY_TIMEOUT_MS, cb),
       );
       if (!isOffset(offset)) offset = lowOffset; // no commit yet: auto.offset.reset is earliest
-      offset = Math.max(offset, this.#past.get(key({ topic, partition })) ?? 0);
+      offset = Math.max(offset, this.#past.get(partitionKey(topic, partition)) ?? 0);
       if (isOffset(offset) && offset < highOffset) out.push({ topic, partition, offset });
     }
     return out;
@@ -143,8 +147,4 @@ export class UnreadableFinder {
     this.#probe = probe;
     return probe;
   }
-}
-
-function key(p: { topic: string; partition: number }): string {
-  return `${p.topic}\u0000${p.partition}`;
 }
