@@ -26,6 +26,11 @@ export interface InputRecord {
   readonly unreadable?: PhiGateError;
 }
 
+/** The record at `offset` that the engine's client could not read: no key, no value, the error saying why. */
+export function unreadableRecord(offset: string, timestamp: string, error: PhiGateError): InputRecord {
+  return { key: null, value: null, offset, timestamp, unreadable: error };
+}
+
 /** Where an input record came from. */
 export interface Source {
   readonly topic: string;

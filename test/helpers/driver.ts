@@ -24,7 +24,12 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.ts'
 import { AuditEncoder } from '../../src/pipeline/audit.ts';
 import { Decoder } from '../../src/pipeline/decode.ts';
 import { PolicySource } from '../../src/pipeline/policy-source.ts';
-import type { InputRecord, OutMessage, RecordHeaders } from '../../src/pipeline/records.ts';
+import {
+  type InputRecord,
+  type OutMessage,
+  type RecordHeaders,
+  unreadableRecord,
+} from '../../src/pipeline/records.ts';
 import { createRoutes } from '../../src/pipeline/routes.ts';
 import { BatchStep, type StepResult } from '../../src/pipeline/step.ts';
 import { frame, frameHeader, unframe } from '../../src/pipeline/wire.ts';
@@ -256,7 +261,7 @@ export class PipelineDriver {
       this.#log.set(partition, log);
     }
     const offset = String(log.length);
-    log.push({ key: null, value: null, offset, timestamp: String(this.#now()), unreadable: error });
+    log.push(unreadableRecord(offset, String(this.#now()), error));
     return offset;
   }
 

@@ -16,7 +16,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { Logger } from 'pino';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { InputRecord } from '../../pipeline/records.ts';
+import { type InputRecord, unreadableRecord } from '../../pipeline/records.ts';
 import { chunksOf } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
@@ -272,5 +272,5 @@ export class KafkajsEngine implements KafkaEngine {
 function inputRecord(m: KafkaMessage): InputRecord {
   const unreadable = m.headers === undefined ? undefined : unreadableOf(m.headers);
   if (unreadable === undefined) return m;
-  return { key: null, value: null, offset: m.offset, timestamp: m.timestamp, unreadable };
+  return unreadableRecord(m.offset, m.timestamp, unreadable);
 }

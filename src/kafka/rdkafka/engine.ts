@@ -25,7 +25,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { InputRecord, OutMessage, TopicMessages } from '../../pipeline/records.ts';
+import {
+  type InputRecord,
+  type OutMessage,
+  type TopicMessages,
+  unreadableRecord,
+} from '../../pipeline/records.ts';
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
@@ -286,7 +291,7 @@ export class RdkafkaEngine implements KafkaEngine {
     } catch (err) {
       if (this.#stopping) return undefined;
       const decision = decide(err, classify);
-      if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') return this.#unreadableRecord(decision.error);
+      if (decision.error.code === 'PHIGATE_ERR_BAD_BATCH') return this.#skipUnreadable(decision.error);
       if (decision.action === 'fatal') {
         this.#fatal(decision.error);
         return undefined;
@@ -307,7 +312,7 @@ export class RdkafkaEngine implements KafkaEngine {
    * dead-letters it; the consumer seeks past it. Its offset commits with the dead letter, so after a
    * crash or a rebalance the partition's owner finds it again, and no record is skipped unread.
    */
-  async #unreadableRecord(error: PhiGateError): Promise<PartitionBatch[] | undefined> {
+  async #skipUnreadable(error: PhiGateError): Promise<PartitionBatch[] | undefined> {
     const { logger } = this.#o;
     const at = await this.#unreadable.find(this.#consumer).catch((err: unknown) => {
       logger.warn({ err }, 'looking for the unreadable input batch failed');
@@ -334,14 +339,9 @@ export class RdkafkaEngine implements KafkaEngine {
       `the client cannot read the record batch holding this offset (${error.message}); its bytes stay in the input topic`,
       { cause: error },
     );
-    const record: InputRecord = {
-      key: null,
-      value: null,
-      offset: String(offset),
-      timestamp: String(Date.now()),
-      unreadable,
-    };
-    return [{ topic, partition, records: [record] }];
+    return [
+      { topic, partition, records: [unreadableRecord(String(offset), String(Date.now()), unreadable)] },
+    ];
   }
 
   /**
