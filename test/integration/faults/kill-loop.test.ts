@@ -17,6 +17,7 @@ import { ENGINES } from '../../../src/kafka/index.ts';
 import { consumeAll } from '../../helpers/consume.ts';
 import { assertTally, bookedEvents, summary, tally } from '../../helpers/exactly-once.ts';
 import { EventProducer, type Keys, makeKeys, pipelineTopics, writePolicy } from '../../helpers/pipeline.ts';
+import { mulberry32 } from '../../helpers/random.ts';
 import { Service, type ServiceOptions } from '../../helpers/service.ts';
 import { requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 
@@ -44,18 +45,6 @@ const EVENTS_PER_TICK = 10;
  */
 const DRAIN_MS = 90_000;
 
-/** mulberry32: a small seeded PRNG, so that a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed ${SEED})`, () => {
   const topics = new TestTopics();
   let keys: Keys;
@@ -75,7 +64,7 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
     const timeout = 60_000 + KILLS * (MAX_GAP_MS + 5000) + DRAIN_MS;
     test(`${engine}: lost 0 and duplicated 0 per destination`, { timeout }, async (t) => {
       const started = Date.now();
-      const random = rng(SEED);
+      const random = mulberry32(SEED); // seeded: a failing run can be replayed
       const names = await pipelineTopics(topics, `killloop-${engine}`, 4);
       const policyFile = await writePolicy(keys, names);
       const producer = new EventProducer(names.input);

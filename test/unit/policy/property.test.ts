@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { AvroNode } from '../../../src/policy/compile/env.ts';
 import { loadPolicy } from '../../../src/policy/index.ts';
 import type { Destination, Plan } from '../../../src/policy/types.ts';
+import { mulberry32 } from '../../helpers/random.ts';
 import { destinationFrom, ROOT, SEGMENT_SCHEMA, SEGMENT_TYPE, segment, typeOf } from './support.ts';
 
 const CANARY = 'CANARY';
@@ -276,17 +277,6 @@ function canaryValue(type: AvroNode, rnd: () => number, n: { i: number }): unkno
     default:
       return null;
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface RecordSchema {
