@@ -9,6 +9,7 @@
  */
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { PhiGateError } from '../../errors.ts';
+import { REFUSAL_ADVICE } from '../refusals.ts';
 
 /** kafkajs errors that mean the SASL login itself was refused (error names and protocol types). */
 const SASL_REFUSED = new Set([
@@ -67,17 +68,14 @@ export function classifyConnectError(err: unknown, config: KafkaConfig): PhiGate
     return new PhiGateError(
       'PHIGATE_ERR_KAFKA_AUTH',
       `Kafka authentication failed: the broker refused SASL ${sasl?.mechanism ?? ''} for user ` +
-        `${JSON.stringify(sasl?.username ?? '')} (${reason}); check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME ` +
-        'and KAFKA_SASL_PASSWORD(_FILE)',
+        `${JSON.stringify(sasl?.username ?? '')} (${reason}); ${REFUSAL_ADVICE.PHIGATE_ERR_KAFKA_AUTH}`,
       { cause: err },
     );
   }
   if (isTlsFailure(code)) {
     return new PhiGateError(
       'PHIGATE_ERR_KAFKA_TLS',
-      `TLS handshake with the Kafka broker failed: ${reason} (${String(code)}); check that KAFKA_SSL_CA_FILE ` +
-        'holds the CA that signed the broker certificate and that KAFKA_BROKERS names an address the ' +
-        'certificate is for',
+      `TLS handshake with the Kafka broker failed: ${reason} (${String(code)}); ${REFUSAL_ADVICE.PHIGATE_ERR_KAFKA_TLS}`,
       { cause: err },
     );
   }

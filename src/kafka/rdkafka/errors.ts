@@ -3,6 +3,7 @@
  * and flags (fatal, retriable, transaction-requires-abort); those decide, not its text.
  */
 import { PhiGateError } from '../../errors.ts';
+import { REFUSAL_ADVICE } from '../refusals.ts';
 
 export interface RdkafkaError {
   readonly message: string;
@@ -70,12 +71,8 @@ const REFUSED_TEXT = new Map<string, number>([
 ]);
 
 const HINT = {
-  PHIGATE_ERR_KAFKA_AUTH:
-    'Kafka authentication failed: the broker refused the SASL credentials; check KAFKA_SASL_MECHANISM, ' +
-    'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)',
-  PHIGATE_ERR_KAFKA_TLS:
-    'TLS handshake with the Kafka broker failed; check that KAFKA_SSL_CA_FILE holds the CA that signed ' +
-    'the broker certificate and that KAFKA_BROKERS names an address the certificate is for',
+  PHIGATE_ERR_KAFKA_AUTH: `Kafka authentication failed: the broker refused the SASL credentials; ${REFUSAL_ADVICE.PHIGATE_ERR_KAFKA_AUTH}`,
+  PHIGATE_ERR_KAFKA_TLS: `TLS handshake with the Kafka broker failed; ${REFUSAL_ADVICE.PHIGATE_ERR_KAFKA_TLS}`,
 } as const;
 
 function refused(err: RdkafkaError): PhiGateError | undefined {
