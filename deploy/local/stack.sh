@@ -27,6 +27,8 @@
 #   KAFKA_SASL_SSL_PASSWORD_FILE  a file holding its password (mode 0600)
 # (These are the stack's, not phi-gate settings: give phi-gate KAFKA_BROKERS, KAFKA_SSL=true,
 # KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM=scram-sha-512, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE.)
+# KAFKA_ADVERTISED_PORT (default: $KAFKA_PORT) is the port the PLAINTEXT listener tells clients to
+# use: a fault test puts a proxy there (test/helpers/kafka-proxy.ts).
 # The controller and inter-broker listeners stay PLAINTEXT. Every port and path comes from env.sh
 # or $STACK_DIR, so a second broker can run beside the first with other ports and another STACK_DIR.
 #
@@ -152,6 +154,7 @@ start_kafka() {
   sed -e "s#LISTEN_HOST#$STACK_HOST#g" -e "s#CONTROLLER_PORT#$KAFKA_CONTROLLER_PORT#g" \
     -e "s#SASL_SSL_PORT#$KAFKA_SASL_SSL_PORT#g" -e "s#TLS_DIR#$tls#g" \
     -e "s#KEYSTORE_PASSWORD#$(cat "$tls/keystore.password")#g" \
+    -e "s#ADVERTISED_PORT#${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}#g" \
     -e "s#KAFKA_PORT#$KAFKA_PORT#g" -e "s#DATA_DIR#$data#g" "$here/server.properties" >"$conf"
   local cluster_id
   if [ $keep = 0 ]; then

@@ -9,3 +9,16 @@ export function* chunksOf<T>(records: readonly T[], max: number): Generator<T[],
     throw new RangeError(`chunk size must be a positive integer, not ${max}`);
   for (let i = 0; i < records.length; i += max) yield records.slice(i, i + max);
 }
+
+/**
+ * The records at or above `committed`, the group's committed offset: what is left to process of a
+ * batch whose last commit had an outcome the client could not know (its answer was lost or
+ * garbled), or that a previous owner may have committed part of.
+ */
+export function uncommitted<T extends { readonly offset: string }>(
+  records: readonly T[],
+  committed: bigint,
+): T[] {
+  const first = records.findIndex((r) => BigInt(r.offset) >= committed);
+  return first < 0 ? [] : first === 0 ? (records as T[]) : records.slice(first);
+}

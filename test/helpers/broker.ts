@@ -2,6 +2,9 @@
  * A test's own Kafka broker, for fault injection: started through deploy/local/stack.sh with a state
  * dir and ports of its own, so that killing or freezing it never touches the shared broker other
  * tests use. It uses the shared schema registry.
+ *
+ * With `{ proxy: true }` the broker advertises the port of a protocol-aware proxy (kafka-proxy.ts)
+ * in front of it, so that a test can garble the broker's answers to clients.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -10,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { KafkaProxy } from './kafka-proxy.ts';
 import { freePort } from './service.ts';
 
 const run = promisify(execFile);
@@ -18,22 +22,28 @@ const STACK = fileURLToPath(new URL('../../deploy/local/stack.sh', import.meta.u
 export class PrivateBroker {
   readonly dir: string;
   readonly brokers: readonly string[];
+  /** The proxy clients reach the broker through, when started with one. */
+  readonly proxy: KafkaProxy | undefined;
   readonly #env: NodeJS.ProcessEnv;
 
-  private constructor(dir: string, env: NodeJS.ProcessEnv, port: number) {
+  private constructor(dir: string, env: NodeJS.ProcessEnv, port: number, proxy: KafkaProxy | undefined) {
     this.dir = dir;
     this.#env = env;
-    this.brokers = [`127.0.0.1:${port}`];
+    this.proxy = proxy;
+    this.brokers = [`127.0.0.1:${proxy?.port ?? port}`];
   }
 
   /** Formats a fresh data dir and starts the broker; resolves once it serves requests. */
-  static async start(): Promise<PrivateBroker> {
+  static async start(options: { proxy?: boolean } = {}): Promise<PrivateBroker> {
     const dir = await mkdtemp(join(tmpdir(), 'phigate-broker-'));
     const [port, controller, saslSsl] = [await freePort(), await freePort(), await freePort()];
+    // before the broker: its own transaction markers reach it through the advertised port too
+    const proxy = options.proxy ? await KafkaProxy.start(await freePort(), port) : undefined;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       STACK_DIR: dir,
       KAFKA_PORT: String(port),
+      KAFKA_ADVERTISED_PORT: String(proxy?.port ?? port),
       KAFKA_CONTROLLER_PORT: String(controller),
       KAFKA_SASL_SSL_PORT: String(saslSsl),
       KAFKA_HEAP: '-Xms128m -Xmx512m',
@@ -41,7 +51,7 @@ export class PrivateBroker {
     // set to the shared stack's addresses, these would make stack.sh treat this as an external cluster
     delete env.KAFKA_BROKERS;
     delete env.SCHEMA_REGISTRY_URL;
-    const broker = new PrivateBroker(dir, env, port);
+    const broker = new PrivateBroker(dir, env, port, proxy);
     try {
       await broker.#stack('start', 'kafka');
     } catch (err) {
@@ -101,6 +111,7 @@ export class PrivateBroker {
     if (pid > 0 && alive(pid)) process.kill(pid, 'SIGCONT');
     await this.#stack('stop', 'kafka').catch(() => undefined);
     if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    await this.proxy?.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,8 @@ import type { Logger } from 'pino';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { type InputRecord, unreadableRecord } from '../../pipeline/records.ts';
-import { chunksOf } from '../chunks.ts';
+import type { StepResult } from '../../pipeline/step.ts';
+import { chunksOf, uncommitted } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
 import { unreadableOf } from './compression.ts';
@@ -51,6 +52,12 @@ export class KafkajsEngine implements KafkaEngine {
    * previous owner and are skipped — in this batch and in any later one still below it.
    */
   readonly #floor = new Map<number, bigint>();
+  /**
+   * Per partition, the result of a chunk whose transaction failed: its outcome is unknown — the
+   * broker may have committed it and only the answer failed — until the committed offset, re-read
+   * after fencing, says which. Settled by the next attempt, or abandoned with the chunk.
+   */
+  readonly #unsettled = new Map<number, StepResult>();
   #assigned: readonly number[] = [];
   #joined = false;
   #started = false;
@@ -156,7 +163,7 @@ export class KafkajsEngine implements KafkaEngine {
         resolveOffset(batch.lastOffset());
         return;
       }
-      messages = messages.filter((m) => BigInt(m.offset) >= floor);
+      messages = uncommitted(messages, floor);
       this.#floor.delete(partition); // this batch reaches past the floor: later ones start above it
       if (messages.length === 0) {
         resolveOffset(batch.lastOffset());
@@ -193,7 +200,20 @@ export class KafkajsEngine implements KafkaEngine {
     return offset < 0n ? 0n : offset;
   }
 
-  async #commitChunk(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<true> {
+  async #commitChunk(topic: string, partition: number, whole: readonly KafkaMessage[]): Promise<true> {
+    let chunk = whole;
+    const unsettled = this.#unsettled.get(partition);
+    if (unsettled !== undefined) {
+      // the last attempt failed with its outcome unknown: the committed offset decides
+      chunk = uncommitted(whole, await this.#fenceAndReadCommitted(topic, partition));
+      this.#unsettled.delete(partition);
+      if (chunk.length === 0) {
+        unsettled.committed();
+        this.#o.logger.warn('a transaction reported as failed had committed; its records are not sent again');
+        return true;
+      }
+      unsettled.abandoned();
+    }
     const step = this.#step as Step;
     const records: readonly InputRecord[] = chunk.map(inputRecord);
     const result = await step([{ topic, partition, records }]);
@@ -206,11 +226,17 @@ export class KafkajsEngine implements KafkaEngine {
         (BigInt(last.offset) + 1n).toString(),
       );
     } catch (err) {
-      result.abandoned();
+      this.#unsettled.set(partition, result);
       throw err;
     }
     result.committed();
     return true;
+  }
+
+  /** The chunk is given up: a failed attempt's result is released uncommitted. */
+  #abandonUnsettled(partition: number): void {
+    this.#unsettled.get(partition)?.abandoned();
+    this.#unsettled.delete(partition);
   }
 
   #live({ isRunning, isStale }: Control): boolean {
@@ -235,6 +261,7 @@ export class KafkajsEngine implements KafkaEngine {
         return await step();
       } catch (raw) {
         const decision = decide(raw, classify);
+        if (decision.action !== 'retry') this.#abandonUnsettled(partition);
         if (decision.action === 'abandon') {
           this.#unverified.add(partition);
           this.#floor.delete(partition);
@@ -247,7 +274,10 @@ export class KafkajsEngine implements KafkaEngine {
         }
         const delay = delays.next();
         reportPause(logger, metrics, decision.error, delays.attempt, delay);
-        if (!(await this.#sleep(delay, control))) return undefined;
+        if (!(await this.#sleep(delay, control))) {
+          this.#abandonUnsettled(partition);
+          return undefined;
+        }
       }
     }
   }

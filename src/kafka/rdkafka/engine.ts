@@ -32,6 +32,7 @@ import {
   unreadableRecord,
 } from '../../pipeline/records.ts';
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
+import { uncommitted } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
 import { batchesOf, concatBatches, partitionKey, settleAll } from './batches.ts';
@@ -347,19 +348,38 @@ export class RdkafkaEngine implements KafkaEngine {
   /**
    * Processes and commits one batch, as the catalogue decides, until it commits or is given up.
    * `early` is the step's first attempt, started while the previous batch committed.
+   *
+   * A failed transaction's outcome is unknown to the client when the broker committed it but its
+   * answer was lost or garbled: before the batch is processed again, the group's committed offsets
+   * say which of its records are still to do, and whether the failed attempt in fact committed.
    */
   async #commitWithRetry(
     step: Step,
-    batches: PartitionBatch[],
+    whole: PartitionBatch[],
     epoch: number,
     early: Promise<StepResult>,
   ): Promise<void> {
     const { logger, metrics } = this.#o;
     const delays = new Delays(this.#retry);
+    let batches = whole;
     let attempt: Promise<StepResult> | undefined = early;
+    /** The result of the last failed attempt, until the committed offsets settle it. */
+    let unsettled: StepResult | undefined;
     for (;;) {
       let result: StepResult | undefined;
       try {
+        if (unsettled !== undefined) {
+          batches = await this.#uncommitted(whole);
+          const settled = unsettled;
+          unsettled = undefined;
+          if (batches.length === 0) {
+            settled.committed();
+            this.#observeLag(whole);
+            logger.warn('a transaction reported as failed had committed; its records are not sent again');
+            return;
+          }
+          settled.abandoned();
+        }
         result = await (attempt ?? step(batches));
         attempt = undefined;
         if (this.#failed || epoch !== this.#epoch) {
@@ -373,20 +393,40 @@ export class RdkafkaEngine implements KafkaEngine {
         return;
       } catch (raw) {
         attempt = undefined;
-        result?.abandoned();
-        if (this.#failed) return;
-        const decision = decide(raw, classify);
-        if (decision.action === 'abandon') {
-          logger.warn({ code: decision.error.code, reason: decision.error.message }, 'abandoning the batch');
+        if (result !== undefined) unsettled = result;
+        const decision = this.#failed ? undefined : decide(raw, classify);
+        if (decision === undefined || decision.action !== 'retry' || this.#stopping) {
+          unsettled?.abandoned();
+          if (decision?.action === 'abandon')
+            logger.warn(
+              { code: decision.error.code, reason: decision.error.message },
+              'abandoning the batch',
+            );
+          if (decision?.action === 'fatal') this.#fatal(decision.error);
+          // stopping during an outage: the next owner takes the batch
           return;
         }
-        if (decision.action === 'fatal') return this.#fatal(decision.error);
-        if (this.#stopping) return; // shutting down during an outage: the next owner takes the batch
         const delay = delays.next();
         reportPause(logger, metrics, decision.error, delays.attempt, delay);
         await sleep(delay);
       }
     }
+  }
+
+  /** The batches without the records the group has committed (read_committed: stable offsets only). */
+  async #uncommitted(batches: readonly PartitionBatch[]): Promise<PartitionBatch[]> {
+    const committed = await call<{ topic: string; partition: number; offset?: number }[]>((cb) =>
+      this.#consumer.committed(
+        batches.map(({ topic, partition }) => ({ topic, partition })),
+        OPERATION_TIMEOUT_MS,
+        cb,
+      ),
+    );
+    const floor = new Map(committed.map((c) => [partitionKey(c.topic, c.partition), BigInt(c.offset ?? -1)]));
+    return batches.flatMap((b) => {
+      const records = uncommitted(b.records, floor.get(partitionKey(b.topic, b.partition)) ?? -1n);
+      return records.length === 0 ? [] : [{ ...b, records }];
+    });
   }
 
   async #transact(

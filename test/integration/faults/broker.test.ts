@@ -3,7 +3,9 @@
  * touched): the broker is killed with -9 mid-stream and started again on its data, or frozen
  * (SIGSTOP) for longer than phi-gate's request timeout and then thawed. phi-gate keeps running,
  * pauses, recovers by itself, and a read_committed consumer sees every event exactly once per
- * destination, with nothing dead-lettered. On both Kafka engines (PHIGATE_FAULT_ENGINES narrows them).
+ * destination, with nothing dead-lettered. And a transaction commit that the broker applied but
+ * answered as failed (a proxy rewrites the answer): phi-gate must find it committed, not commit its
+ * records again. On both Kafka engines (PHIGATE_FAULT_ENGINES narrows them).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
@@ -12,6 +14,7 @@ import { ENGINES } from '../../../src/kafka/index.ts';
 import { PrivateBroker } from '../../helpers/broker.ts';
 import { consumeAll } from '../../helpers/consume.ts';
 import { assertEveryDestinationExactlyOnce, bookedEvents, summary } from '../../helpers/exactly-once.ts';
+import { API, type KafkaProxy } from '../../helpers/kafka-proxy.ts';
 import { EventProducer, type Keys, makeKeys, pipelineTopics, writePolicy } from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
 import { kafka, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
@@ -25,80 +28,89 @@ const REQUEST_TIMEOUT_MS = 2000;
 /** Longer than the request timeout and than the transaction timeout (10 s) of the open transaction. */
 const FREEZE_MS = 12_000;
 
-describe('broker faults: phi-gate pauses, recovers by itself, exactly once per destination', () => {
-  let keys: Keys;
-  let broker: PrivateBroker | undefined;
-  let topics: TestTopics | undefined;
+/** A private broker, its topics and the policy keys, for one describe block. */
+interface Bench {
+  keys: Keys;
+  broker: PrivateBroker;
+  topics: TestTopics;
+}
 
+/** Starts the describe block's private broker in `before` and removes it in `after`. */
+function privateBench(options: { proxy?: boolean } = {}): () => Bench {
+  let bench: Bench | undefined;
   before(async () => {
     assert.ok(SELECTED.length > 0, 'PHIGATE_FAULT_ENGINES names no engine');
     for (const e of SELECTED) assert.ok((ENGINES as readonly string[]).includes(e), `unknown engine ${e}`);
     await requireStack(); // the shared registry
-    keys = await makeKeys();
-    broker = await PrivateBroker.start();
-    topics = new TestTopics(kafka('phi-gate-test-admin', broker.brokers).admin());
+    const keys = await makeKeys();
+    const broker = await PrivateBroker.start(options);
+    bench = { keys, broker, topics: new TestTopics(kafka('phi-gate-test-admin', broker.brokers).admin()) };
   });
   after(async () => {
-    await topics?.cleanup().catch(() => undefined); // deletes the registry subjects too
-    await broker?.destroy();
+    await bench?.topics.cleanup().catch(() => undefined); // deletes the registry subjects too
+    await bench?.broker.destroy();
   });
+  return () => bench as Bench;
+}
 
-  async function setup(prefix: string) {
-    const b = broker as PrivateBroker;
-    const names = await pipelineTopics(topics as TestTopics, prefix, 2);
-    const policyFile = await writePolicy(keys, names);
-    const producer = new EventProducer(names.input, { brokers: b.brokers });
-    await producer.connect();
-    return { names, policyFile, producer, groupId: uniqueName(`${prefix}-group`), brokers: b.brokers };
-  }
+async function setup({ keys, broker, topics }: Bench, prefix: string) {
+  const names = await pipelineTopics(topics, prefix, 2);
+  const policyFile = await writePolicy(keys, names);
+  const producer = new EventProducer(names.input, { brokers: broker.brokers });
+  await producer.connect();
+  return { names, policyFile, producer, groupId: uniqueName(`${prefix}-group`), brokers: broker.brokers };
+}
 
-  /** Attaches the service's and the broker's logs to a failure: they say what happened. */
-  async function explain(err: unknown, service: Service | undefined): Promise<Error> {
-    return new Error(
-      `${(err as Error).message}\n--- phi-gate ---\n${service?.output.slice(-6000)}\n--- broker ---\n${await broker?.logTail()}`,
-    );
-  }
+/** Attaches the service's and the broker's logs to a failure: they say what happened. */
+async function explain(err: unknown, service: Service | undefined, broker: PrivateBroker): Promise<Error> {
+  return new Error(
+    `${(err as Error).message}\n--- phi-gate ---\n${service?.output.slice(-6000)}\n--- broker ---\n${await broker.logTail()}`,
+  );
+}
 
-  /** Whether the process is still running: set once it exits, whatever the reason. */
-  function watch(service: Service): { readonly exited: boolean } {
-    const state = { exited: false };
-    void service.exited().then(() => {
-      state.exited = true;
-    });
-    return state;
-  }
+/** Whether the process is still running: set once it exits, whatever the reason. */
+function watch(service: Service): { readonly exited: boolean } {
+  const state = { exited: false };
+  void service.exited().then(() => {
+    state.exited = true;
+  });
+  return state;
+}
 
-  /** Where the fault caught the transaction (librdkafka's log lines; the kafkajs engine has neither). */
-  function paths(service: Service): string {
-    return `commit resumed: ${service.output.includes('resuming it')}; producer replaced: ${service.output.includes('replacing it')}`;
-  }
+/** Where the fault caught the transaction (librdkafka's log lines; the kafkajs engine has neither). */
+function paths(service: Service): string {
+  return `commit resumed: ${service.output.includes('resuming it')}; producer replaced: ${service.output.includes('replacing it')}`;
+}
 
-  async function evidence(
-    service: Service,
-  ): Promise<{ pausedBroker: number; aborted: number; committed: number; consumed: number }> {
-    return {
-      pausedBroker: await service.counter('phigate_pauses_total', { reason: 'broker' }),
-      aborted: await service.counter('phigate_transactions_total', { outcome: 'aborted' }),
-      committed: await service.counter('phigate_transactions_total', { outcome: 'committed' }),
-      consumed: await service.counter('phigate_events_consumed_total'),
-    };
-  }
+async function evidence(
+  service: Service,
+): Promise<{ pausedBroker: number; aborted: number; committed: number; consumed: number }> {
+  return {
+    pausedBroker: await service.counter('phigate_pauses_total', { reason: 'broker' }),
+    aborted: await service.counter('phigate_transactions_total', { outcome: 'aborted' }),
+    committed: await service.counter('phigate_transactions_total', { outcome: 'committed' }),
+    consumed: await service.counter('phigate_events_consumed_total'),
+  };
+}
 
-  async function assertDelivered(
-    t: TestContext,
-    names: Awaited<ReturnType<typeof pipelineTopics>>,
-    ids: readonly string[],
-    brokers: readonly string[],
-  ): Promise<void> {
-    const tallies = await assertEveryDestinationExactlyOnce(names, ids, { brokers });
-    for (const tally of tallies) t.diagnostic(summary(tally));
-    const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000, brokers });
-    assert.equal(dlq.length, 0, 'nothing dead-lettered');
-  }
+async function assertDelivered(
+  t: TestContext,
+  names: Awaited<ReturnType<typeof pipelineTopics>>,
+  ids: readonly string[],
+  brokers: readonly string[],
+): Promise<void> {
+  const tallies = await assertEveryDestinationExactlyOnce(names, ids, { brokers });
+  for (const tally of tallies) t.diagnostic(summary(tally));
+  const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000, brokers });
+  assert.equal(dlq.length, 0, 'nothing dead-lettered');
+}
+
+describe('broker faults: phi-gate pauses, recovers by itself, exactly once per destination', () => {
+  const bench = privateBench();
 
   for (const engine of SELECTED) {
     test(`${engine}: kill -9 of the broker mid-stream, restarted on its data: phi-gate recovers by itself`, async (t) => {
-      const { names, policyFile, producer, groupId, brokers } = await setup(`bk9-${engine}`);
+      const { names, policyFile, producer, groupId, brokers } = await setup(bench(), `bk9-${engine}`);
       const events = bookedEvents(1200);
       await producer.send(events.slice(0, 900));
       const service = await Service.start({
@@ -115,12 +127,12 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
           45_000,
           'some records processed',
         );
-        await (broker as PrivateBroker).kill9();
+        await bench().broker.kill9();
         const atKill = await evidence(service);
         assert.ok(atKill.consumed < 900, `the broker died mid-stream (consumed ${atKill.consumed} of 900)`);
         await sleep(3000); // phi-gate meets a refused connection for a while
         assert.ok(!life.exited, 'phi-gate outlives its broker');
-        await (broker as PrivateBroker).resume();
+        await bench().broker.resume();
         await producer.send(events.slice(900));
         await assertDelivered(
           t,
@@ -134,7 +146,7 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
         );
         t.diagnostic(paths(service));
       } catch (err) {
-        throw await explain(err, service);
+        throw await explain(err, service, bench().broker);
       } finally {
         await service.stop();
         await producer.disconnect();
@@ -142,7 +154,7 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
     });
 
     test(`${engine}: the broker frozen longer than the request timeout, then thawed: phi-gate pauses and recovers`, async (t) => {
-      const { names, policyFile, producer, groupId, brokers } = await setup(`bkstop-${engine}`);
+      const { names, policyFile, producer, groupId, brokers } = await setup(bench(), `bkstop-${engine}`);
       const events = bookedEvents(1200);
       await producer.send(events.slice(0, 900));
       const service = await Service.start({
@@ -158,7 +170,7 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
           KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
         },
       });
-      const b = broker as PrivateBroker;
+      const b = bench().broker;
       let frozen = false;
       const life = watch(service);
       try {
@@ -200,9 +212,60 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
           `phi-gate paused on the broker outage (phigate_pauses_total{reason="broker"}, or kafkajs's request retries): ${JSON.stringify(end)}`,
         );
       } catch (err) {
-        throw await explain(err, service);
+        throw await explain(err, service, bench().broker);
       } finally {
         if (frozen) await b.thaw();
+        await service.stop();
+        await producer.disconnect();
+      }
+    });
+  }
+});
+
+/** Kafka's UNKNOWN_SERVER_ERROR: neither client retries an EndTxn answered with it. */
+const UNKNOWN_SERVER_ERROR = -1;
+
+describe('a transaction the broker committed but reported as failed: committed once, not twice', () => {
+  const bench = privateBench({ proxy: true });
+
+  for (const engine of SELECTED) {
+    test(`${engine}: the commit's answer says it failed; phi-gate finds it committed and goes on`, async (t) => {
+      const { names, policyFile, producer, groupId, brokers } = await setup(bench(), `lostc-${engine}`);
+      const proxy = bench().broker.proxy as KafkaProxy;
+      const events = bookedEvents(600);
+      await producer.send(events.slice(0, 400));
+      const service = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        brokers,
+        env: { PHIGATE_KAFKA_ENGINE: engine, PHIGATE_BATCH_MAX_RECORDS: '20' },
+      });
+      const life = watch(service);
+      try {
+        await Service.until(
+          async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= 40,
+          45_000,
+          'some records processed',
+        );
+        const before = proxy.rewritten.get(API.EndTxn) ?? 0;
+        proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 3);
+        await producer.send(events.slice(400));
+        await assertDelivered(
+          t,
+          names,
+          events.map((e) => e.messageId as string),
+          brokers,
+        );
+        assert.ok(!life.exited, 'phi-gate is still running');
+        const garbled = (proxy.rewritten.get(API.EndTxn) ?? 0) - before;
+        assert.ok(garbled >= 1, `a commit's answer was garbled (${garbled})`);
+        assert.match(service.output, /a transaction reported as failed had committed/);
+        t.diagnostic(`${garbled} commit answers garbled; ${JSON.stringify(await evidence(service))}`);
+        t.diagnostic(paths(service));
+      } catch (err) {
+        throw await explain(err, service, bench().broker);
+      } finally {
         await service.stop();
         await producer.disconnect();
       }
