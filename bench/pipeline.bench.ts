@@ -23,7 +23,7 @@
  *
  * Each run uses its own topics, groups and subjects (prefix bench-<run>) and deletes them after.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -121,6 +121,22 @@ async function createTopic(topic: string): Promise<void> {
     waitForLeaders: true,
   });
 }
+
+/**
+ * The process settings phi-gate runs with in the base Kubernetes deployment (its container's
+ * NODE_OPTIONS and MALLOC_ARENA_MAX): phi-gate is measured as it is shipped, not with Node's defaults.
+ */
+const DEPLOYED_RUNTIME: { NODE_OPTIONS?: string; MALLOC_ARENA_MAX?: string } = (() => {
+  const manifest = YAML.parse(readFileSync(join(root, 'deploy', 'k8s', 'base', 'deployment.yaml'), 'utf8'));
+  const env: { name: string; value?: string }[] = manifest.spec.template.spec.containers[0].env ?? [];
+  const value = (name: string) => env.find((e) => e.name === name)?.value;
+  const out: { NODE_OPTIONS?: string; MALLOC_ARENA_MAX?: string } = {};
+  for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'] as const) {
+    const v = value(name);
+    if (v !== undefined) out[name] = String(v);
+  }
+  return out;
+})();
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -313,7 +329,10 @@ async function phigate(
     PHIGATE_COMPRESSION: options.compression,
     PHIGATE_LOG_LEVEL: 'warn',
     PHIGATE_KAFKA_ENGINE: engine,
-    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    ...DEPLOYED_RUNTIME,
+    ...(process.env.BENCH_NODE_OPTIONS
+      ? { NODE_OPTIONS: `${DEPLOYED_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_NODE_OPTIONS}`.trim() }
+      : {}),
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
