@@ -1,9 +1,9 @@
 /**
  * The librdkafka engine: Kafka Streams' EOS-v2 on Confluent's client, through its low-level API.
  *
- *   consume up to maxRecords (any assigned partitions) → the batch step → ONE transaction:
- *   begin → produce every output → sendOffsetsToTransaction(next offsets, the consumer's group
- *   metadata) → commit
+ *   consume up to maxRecords (any assigned partitions) → the batch step → ONE transaction
+ *   (producer.ts): begin → produce every output → sendOffsetsToTransaction(next offsets, the
+ *   consumer's group metadata) → commit
  *
  * One transactional producer serves the whole instance. Sending the offsets with the consumer's
  * group metadata (KIP-447) lets the coordinator refuse a commit from a member whose generation is
@@ -13,39 +13,25 @@
  * simply aborted and given up. librdkafka changes the assignment only while the application polls,
  * and this loop polls only between batches; the partitions of a batch are checked against the
  * assignment right before its offsets are sent.
- *
- * No per-message promise or delivery report: records are queued with `produce`, and
- * `commitTransaction` flushes them and fails if any could not be delivered.
  */
-import type { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import rdkafka, { type KafkaConsumer, type Message, type Producer } from '@confluentinc/kafka-javascript';
+import rdkafka, { type KafkaConsumer, type Message } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import {
-  type InputRecord,
-  type OutMessage,
-  type TopicMessages,
-  unreadableRecord,
-} from '../../pipeline/records.ts';
+import { type InputRecord, unreadableRecord } from '../../pipeline/records.ts';
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import { uncommitted } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
-import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
+import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
 import { batchesOf, concatBatches, partitionKey, settleAll } from './batches.ts';
-import { call } from './client.ts';
-import {
-  CONSUMER_TOPIC_CONFIG,
-  consumerConfig,
-  PRODUCER_TOPIC_CONFIG,
-  producerConfig,
-  TRANSACTION_TIMEOUT_MS,
-} from './config.ts';
-import { CODE, classify, connectFailure, isRdkafkaError } from './errors.ts';
+import { call, connectClient } from './client.ts';
+import { CONSUMER_TOPIC_CONFIG, consumerConfig } from './config.ts';
+import { classify } from './errors.ts';
 import { bridgeLogs } from './log.ts';
+import { OPERATION_TIMEOUT_MS, Transactions } from './producer.ts';
 import { UnreadableFinder } from './unreadable.ts';
 
 export interface RdkafkaEngineOptions {
@@ -60,19 +46,17 @@ export function transactionalId(config: Config): string {
   return `${config.transactionalIdPrefix}-${config.instanceId ?? hostname()}`;
 }
 
-const OPERATION_TIMEOUT_MS = 30_000;
-
 /** At most this many consumed batches (of up to PHIGATE_BATCH_MAX_RECORDS each) commit in one transaction. */
 const TRANSACTION_BATCHES = 2;
 
 // a CommonJS module: its classes come from the default export
-const { KafkaConsumer: Consumer, Producer: TransactionalProducer } = rdkafka;
+const { KafkaConsumer: Consumer } = rdkafka;
 
 export class RdkafkaEngine implements KafkaEngine {
   readonly name: EngineName = 'librdkafka';
   readonly #o: RdkafkaEngineOptions;
   readonly #consumer: KafkaConsumer;
-  #producer: Producer;
+  readonly #transactions: Transactions;
   readonly #input: string;
   readonly #retry: Backoff;
   /** Counts rebalances: a batch fetched in an earlier one is not committed. */
@@ -81,8 +65,6 @@ export class RdkafkaEngine implements KafkaEngine {
   #started = false;
   #stopping = false;
   #failed = false;
-  /** The producer reported a fatal error: it is replaced before the next transaction. */
-  #producerBroken = false;
   #loop: Promise<void> | undefined;
   readonly #unreadable: UnreadableFinder;
 
@@ -93,7 +75,15 @@ export class RdkafkaEngine implements KafkaEngine {
     this.#retry = config.retry;
     this.#consumer = new Consumer(consumerConfig(config), CONSUMER_TOPIC_CONFIG);
     this.#unreadable = new UnreadableFinder(config);
-    this.#producer = this.#newProducer();
+    this.#transactions = new Transactions({
+      config,
+      transactionalId: transactionalId(config),
+      retry: config.retry,
+      metrics: options.metrics,
+      logger,
+      onFenced: (error) => this.#fatal(error),
+      stopping: () => this.#stopping,
+    });
     bridgeLogs(this.#consumer, logger, 'consumer');
     // a batch is what has arrived: consume waits up to maxMs for its first record, then takes what
     // is queued (up to maxRecords) without waiting for more — full batches under load, small
@@ -108,80 +98,6 @@ export class RdkafkaEngine implements KafkaEngine {
     });
   }
 
-  /**
-   * The instance's transactional producer. A fatal producer error other than fencing (librdkafka
-   * ends a producer whose transaction state it cannot trust, e.g. an abort refused after a
-   * rebalance) does not end the instance: the producer is replaced, and initialising the same
-   * transactional id aborts whatever the old one left open (`#transact`).
-   */
-  #newProducer(): Producer {
-    const { config, logger } = this.#o;
-    const producer = new TransactionalProducer(
-      producerConfig(config, transactionalId(config)),
-      PRODUCER_TOPIC_CONFIG,
-    );
-    bridgeLogs(producer, logger, 'producer');
-    producer.on('event.error', (err) => {
-      if (!err.isFatal) return;
-      const error = decide(err, classify).error;
-      if (error.code === 'PHIGATE_ERR_FENCED') this.#fatal(error);
-      else this.#producerBroken = true;
-    });
-    return producer;
-  }
-
-  async #connectProducer(): Promise<void> {
-    await this.#connect(this.#producer);
-    this.#producer.setPollInBackground(true);
-    // fences an earlier incarnation of this instance and aborts its open transaction
-    await call((cb) => this.#producer.initTransactions(OPERATION_TIMEOUT_MS, cb));
-  }
-
-  /**
-   * Connects a client: reaches a broker and reads the cluster's metadata, within the connection
-   * timeout. A refused password or certificate only shows as the timeout here (librdkafka retries
-   * it for ever); the client's last error event names it (errors.ts `connectFailure`).
-   */
-  async #connect(client: Producer | KafkaConsumer): Promise<void> {
-    const timeout = this.#o.config.kafka.connectionTimeoutMs;
-    // both clients are EventEmitters; their typings overload `on` per client
-    const events = client as unknown as EventEmitter & { lastError?: unknown };
-    let lastFailure: string | undefined;
-    const onLog = (event: { fac?: string; message?: string }) => {
-      if (event.fac === 'FAIL' && event.message !== undefined) lastFailure = event.message;
-    };
-    events.on('event.log', onLog);
-    try {
-      await call<unknown>((cb) => client.connect({ timeout }, cb));
-    } catch (err) {
-      await new Promise((resolve) => setImmediate(resolve)); // events queued before the callback
-      throw connectFailure(err, events.lastError, lastFailure);
-    } finally {
-      events.off('event.log', onLog);
-    }
-  }
-
-  /** Replaces a producer librdkafka gave up on; the batch is retried by a later attempt. */
-  async #replaceProducer(cause: unknown): Promise<never> {
-    this.#o.logger.warn({ err: cause }, 'transactional producer unusable; replacing it');
-    const old = this.#producer;
-    await call<unknown>((cb) => old.disconnect(cb)).catch(() => undefined);
-    this.#producer = this.#newProducer();
-    this.#producerBroken = false;
-    try {
-      await this.#connectProducer();
-    } catch (err) {
-      throw classify(err);
-    }
-    throw new PhiGateError(
-      'PHIGATE_ERR_TRANSACTION',
-      'the transactional producer was replaced; the batch is retried',
-      {
-        cause,
-      },
-    );
-  }
-
   get joined(): boolean {
     return this.#joined && !this.#failed;
   }
@@ -189,8 +105,8 @@ export class RdkafkaEngine implements KafkaEngine {
   async start(step: Step): Promise<void> {
     this.#started = true;
     try {
-      await this.#connectProducer();
-      await this.#connect(this.#consumer);
+      await this.#transactions.connect();
+      await connectClient(this.#consumer, this.#o.config.kafka.connectionTimeoutMs);
     } catch (err) {
       throw classify(err);
     }
@@ -207,8 +123,7 @@ export class RdkafkaEngine implements KafkaEngine {
     if (this.#consumer.isConnected())
       await call<unknown>((cb) => this.#consumer.disconnect(cb)).catch(() => undefined); // leaves the group
     this.#joined = false;
-    if (this.#producer.isConnected())
-      await call<unknown>((cb) => this.#producer.disconnect(cb)).catch(() => undefined);
+    await this.#transactions.close();
     await this.#unreadable.close();
   }
 
@@ -260,7 +175,7 @@ export class RdkafkaEngine implements KafkaEngine {
         }
         const { epoch } = next;
         const group = [next.batches];
-        const attempts = [step(next.batches)];
+        const attempts = [begin(step, next.batches)];
         while (committing && group.length < TRANSACTION_BATCHES && !this.#stopping) {
           const batches = await this.#fetch();
           if (batches === undefined) break;
@@ -269,7 +184,7 @@ export class RdkafkaEngine implements KafkaEngine {
             break;
           }
           group.push(batches);
-          attempts.push(step(batches));
+          attempts.push(begin(step, batches));
         }
         const early = settleAll(attempts); // handled in #commitWithRetry
         early.catch(() => undefined); // never an unhandled rejection
@@ -387,7 +302,9 @@ export class RdkafkaEngine implements KafkaEngine {
           result.abandoned();
           return;
         }
-        await this.#transact(result.outputs, batches, epoch);
+        await this.#transactions.run(result.outputs, nextOffsets(batches), this.#consumer, () =>
+          this.#checkAssignment(batches, epoch),
+        );
         result.committed();
         this.#observeLag(batches);
         return;
@@ -429,139 +346,6 @@ export class RdkafkaEngine implements KafkaEngine {
     });
   }
 
-  async #transact(
-    outputs: readonly TopicMessages[],
-    batches: readonly PartitionBatch[],
-    epoch: number,
-  ): Promise<void> {
-    if (this.#producerBroken) await this.#replaceProducer(new Error('the producer reported a fatal error'));
-    const producer = this.#producer;
-    const started = process.hrtime.bigint();
-    await call((cb) => producer.beginTransaction(cb));
-    try {
-      for (const { topic, messages } of outputs) {
-        for (const m of messages) {
-          if (!this.#produce(topic, m)) await this.#produceWhenRoom(topic, m);
-        }
-      }
-      this.#checkAssignment(batches, epoch);
-      const offsets = batches.map((b) => ({
-        topic: b.topic,
-        partition: b.partition,
-        offset: Number((b.records[b.records.length - 1] as InputRecord).offset) + 1,
-      }));
-      await call((cb) =>
-        producer.sendOffsetsToTransaction(offsets, this.#consumer, OPERATION_TIMEOUT_MS, cb),
-      );
-      await this.#commit(producer);
-      observeTransaction(this.#o.metrics, 'committed', started);
-    } catch (err) {
-      observeTransaction(this.#o.metrics, 'aborted', started);
-      this.#o.logger.warn(
-        { code: isRdkafkaError(err) ? err.code : undefined, reason: (err as Error).message },
-        'transaction failed; aborting it',
-      );
-      if (!isRdkafkaError(err) && !(err instanceof PhiGateError)) {
-        // a bug, not the client: nothing commits, and the catalogue ends the instance (fatal)
-        // instead of replacing the producer and retrying the batch for ever
-        await call((cb) => producer.abortTransaction(OPERATION_TIMEOUT_MS, cb)).catch(() => undefined);
-        throw err;
-      }
-      const fenced = decide(err, classify).error.code === 'PHIGATE_ERR_FENCED';
-      // A transaction that outlived transaction.timeout.ms (the broker was down or frozen) is
-      // aborted by its coordinator, which bumps the producer epoch; librdkafka reports that as
-      // fencing although no other instance is involved. The transaction is gone, so a new producer
-      // re-initialises the id and the batch is retried (#replaceProducer throws a pausing error).
-      if (fenced && Number(process.hrtime.bigint() - started) / 1e6 >= TRANSACTION_TIMEOUT_MS)
-        await this.#replaceProducer(err);
-      if (!fenced && (this.#producerBroken || (isRdkafkaError(err) && err.isFatal)))
-        await this.#replaceProducer(err);
-      if (!fenced) await this.#abort(err);
-      throw err;
-    }
-  }
-
-  /**
-   * Commits the open transaction. A commit that times out (the broker is down or frozen) goes on in
-   * librdkafka's background and is resumed by calling commit again (rdkafka.h: "resumable"); an
-   * abort is refused (ERR__CONFLICT, "commit_transaction API call is already in progress") for as
-   * long as that commit is pending, so aborting instead retried the abort forever. A retriable
-   * commit error therefore pauses and resumes the commit; an abortable or fatal one is thrown, and
-   * the caller aborts.
-   */
-  async #commit(producer: Producer): Promise<void> {
-    const delays = new Delays(this.#retry);
-    for (;;) {
-      try {
-        await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
-        return;
-      } catch (err) {
-        if (!isResumable(err) || this.#stopping) throw err;
-        const delay = delays.next();
-        const error = new PhiGateError(
-          'PHIGATE_ERR_BROKER',
-          `the transaction commit did not complete (${(err as Error).message}); resuming it`,
-          { cause: err },
-        );
-        reportPause(this.#o.logger, this.#o.metrics, error, delays.attempt, delay);
-        await sleep(delay);
-      }
-    }
-  }
-
-  /**
-   * Aborts the open transaction. librdkafka asks for a retry when the abort itself fails retriably
-   * (the broker is down): it is retried with back-off, so that an outage pauses the stream instead
-   * of ending the instance. An abort that fails otherwise leaves the producer unusable: fatal.
-   */
-  async #abort(cause: unknown): Promise<void> {
-    const delays = new Delays(this.#retry);
-    for (;;) {
-      try {
-        await call((cb) => this.#producer.abortTransaction(OPERATION_TIMEOUT_MS, cb));
-        return;
-      } catch (err) {
-        const retriable = isRdkafkaError(err) && (err.isRetriable === true || err.code === CODE.TIMED_OUT);
-        if (this.#stopping) {
-          throw new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', 'a failed transaction could not be aborted', {
-            cause: err,
-          });
-        }
-        // a producer that cannot abort is replaced: initialising its id aborts the transaction
-        if (!retriable) await this.#replaceProducer(cause);
-        const delay = delays.next();
-        this.#o.logger.warn(
-          {
-            attempt: delays.attempt,
-            retryInMs: delay,
-            code: isRdkafkaError(err) ? err.code : undefined,
-            reason: (err as Error).message,
-          },
-          'transaction abort failed; will retry',
-        );
-        await sleep(delay);
-      }
-    }
-  }
-
-  /** Queues one record; false when the client's queue is full. */
-  #produce(topic: string, m: OutMessage): boolean {
-    const headers =
-      m.headers === undefined ? undefined : Object.entries(m.headers).map(([name, v]) => ({ [name]: v }));
-    try {
-      this.#producer.produce(topic, m.partition ?? null, m.value, m.key, undefined, undefined, headers);
-      return true;
-    } catch (err) {
-      if (isRdkafkaError(err) && err.code === CODE.QUEUE_FULL) return false;
-      throw err;
-    }
-  }
-
-  async #produceWhenRoom(topic: string, m: OutMessage): Promise<void> {
-    do await sleep(5);
-    while (!this.#produce(topic, m));
-  }
-
   /** The batch's partitions must still be this member's, in the generation that fetched them. */
   #checkAssignment(batches: readonly PartitionBatch[], epoch: number): void {
     const assigned = new Set(this.#consumer.assignments().map((a) => partitionKey(a.topic, a.partition)));
@@ -591,12 +375,24 @@ export class RdkafkaEngine implements KafkaEngine {
   }
 }
 
-/** A retriable error of a resumable transactional call: calling it again resumes it. */
-function isResumable(err: unknown): boolean {
-  return (
-    isRdkafkaError(err) &&
-    err.isFatal !== true &&
-    err.isTxnRequiresAbort !== true &&
-    (err.isRetriable === true || err.code === CODE.TIMED_OUT)
-  );
+/** Where each partition of the batches resumes: one past its last record. */
+function nextOffsets(
+  batches: readonly PartitionBatch[],
+): { topic: string; partition: number; offset: number }[] {
+  return batches.map((b) => ({
+    topic: b.topic,
+    partition: b.partition,
+    offset: Number((b.records[b.records.length - 1] as InputRecord).offset) + 1,
+  }));
+}
+
+/**
+ * Starts a batch's step ahead of its transaction. Its failure is handled when the transaction
+ * settles it (#commitWithRetry), which can be after the next fetch: marked handled now, or a
+ * registry outage during that fetch would be an unhandled rejection that ends the process.
+ */
+function begin(step: Step, batches: PartitionBatch[]): Promise<StepResult> {
+  const attempt = step(batches);
+  attempt.catch(() => undefined);
+  return attempt;
 }

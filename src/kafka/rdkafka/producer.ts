@@ -1,0 +1,246 @@
+/**
+ * The librdkafka engine's one transactional producer: a transaction is every output of a batch, its
+ * input offsets sent with the consumer's group metadata (KIP-447), and the commit. What fails is
+ * aborted, resumed or the producer replaced, as below; the engine's retry loop decides the rest.
+ *
+ * No per-message promise or delivery report: records are queued with `produce`, and
+ * `commitTransaction` flushes them and fails if any could not be delivered.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import rdkafka, { type KafkaConsumer, type Producer } from '@confluentinc/kafka-javascript';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/index.ts';
+import { PhiGateError } from '../../errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { OutMessage, TopicMessages } from '../../pipeline/records.ts';
+import { type Backoff, Delays, decide, observeTransaction, reportPause } from '../retry.ts';
+import { call, connectClient } from './client.ts';
+import { PRODUCER_TOPIC_CONFIG, producerConfig, TRANSACTION_TIMEOUT_MS } from './config.ts';
+import { CODE, classify, isRdkafkaError } from './errors.ts';
+import { bridgeLogs } from './log.ts';
+
+export const OPERATION_TIMEOUT_MS = 30_000;
+
+export interface TransactionsOptions {
+  readonly config: Config;
+  readonly transactionalId: string;
+  readonly retry: Backoff;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Another instance took the transactional id over: the engine ends. */
+  readonly onFenced: (error: PhiGateError) => void;
+  /** The engine is stopping: a failed transaction is not retried or resumed. */
+  readonly stopping: () => boolean;
+}
+
+// a CommonJS module: its classes come from the default export
+const { Producer: TransactionalProducer } = rdkafka;
+
+export class Transactions {
+  readonly #o: TransactionsOptions;
+  #producer: Producer;
+  /** The producer reported a fatal error: it is replaced before the next transaction. */
+  #broken = false;
+
+  constructor(options: TransactionsOptions) {
+    this.#o = options;
+    this.#producer = this.#newProducer();
+  }
+
+  async close(): Promise<void> {
+    if (this.#producer.isConnected())
+      await call<unknown>((cb) => this.#producer.disconnect(cb)).catch(() => undefined);
+  }
+
+  /**
+   * The instance's transactional producer. A fatal producer error other than fencing (librdkafka
+   * ends a producer whose transaction state it cannot trust, e.g. an abort refused after a
+   * rebalance) does not end the instance: the producer is replaced, and initialising the same
+   * transactional id aborts whatever the old one left open (`run`).
+   */
+  #newProducer(): Producer {
+    const { config, logger } = this.#o;
+    const producer = new TransactionalProducer(
+      producerConfig(config, this.#o.transactionalId),
+      PRODUCER_TOPIC_CONFIG,
+    );
+    bridgeLogs(producer, logger, 'producer');
+    producer.on('event.error', (err) => {
+      if (!err.isFatal) return;
+      const error = decide(err, classify).error;
+      if (error.code === 'PHIGATE_ERR_FENCED') this.#o.onFenced(error);
+      else this.#broken = true;
+    });
+    return producer;
+  }
+
+  /** Connects the producer and initialises its transactional id. */
+  async connect(): Promise<void> {
+    await connectClient(this.#producer, this.#o.config.kafka.connectionTimeoutMs);
+    this.#producer.setPollInBackground(true);
+    // fences an earlier incarnation of this instance and aborts its open transaction
+    await call((cb) => this.#producer.initTransactions(OPERATION_TIMEOUT_MS, cb));
+  }
+
+  /** Replaces a producer librdkafka gave up on; the batch is retried by a later attempt. */
+  async #replaceProducer(cause: unknown): Promise<never> {
+    this.#o.logger.warn({ err: cause }, 'transactional producer unusable; replacing it');
+    const old = this.#producer;
+    await call<unknown>((cb) => old.disconnect(cb)).catch(() => undefined);
+    this.#producer = this.#newProducer();
+    this.#broken = false;
+    try {
+      await this.connect();
+    } catch (err) {
+      throw classify(err);
+    }
+    throw new PhiGateError(
+      'PHIGATE_ERR_TRANSACTION',
+      'the transactional producer was replaced; the batch is retried',
+      {
+        cause,
+      },
+    );
+  }
+
+  /**
+   * One transaction: every output, then — once `beforeOffsets` has not thrown (the engine checks its
+   * assignment there) — the offsets with the consumer's group metadata (KIP-447), then the commit.
+   * A failure aborts the transaction (or replaces the producer) and is thrown.
+   */
+  async run(
+    outputs: readonly TopicMessages[],
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+    consumer: KafkaConsumer,
+    beforeOffsets: () => void,
+  ): Promise<void> {
+    if (this.#broken) await this.#replaceProducer(new Error('the producer reported a fatal error'));
+    const producer = this.#producer;
+    const started = process.hrtime.bigint();
+    await call((cb) => producer.beginTransaction(cb));
+    try {
+      for (const { topic, messages } of outputs) {
+        for (const m of messages) {
+          if (!this.#produce(topic, m)) await this.#produceWhenRoom(topic, m);
+        }
+      }
+      beforeOffsets();
+      await call((cb) => producer.sendOffsetsToTransaction([...offsets], consumer, OPERATION_TIMEOUT_MS, cb));
+      await this.#commit(producer);
+      observeTransaction(this.#o.metrics, 'committed', started);
+    } catch (err) {
+      observeTransaction(this.#o.metrics, 'aborted', started);
+      this.#o.logger.warn(
+        { code: isRdkafkaError(err) ? err.code : undefined, reason: (err as Error).message },
+        'transaction failed; aborting it',
+      );
+      if (!isRdkafkaError(err) && !(err instanceof PhiGateError)) {
+        // a bug, not the client: nothing commits, and the catalogue ends the instance (fatal)
+        // instead of replacing the producer and retrying the batch for ever
+        await call((cb) => producer.abortTransaction(OPERATION_TIMEOUT_MS, cb)).catch(() => undefined);
+        throw err;
+      }
+      const fenced = decide(err, classify).error.code === 'PHIGATE_ERR_FENCED';
+      // A transaction that outlived transaction.timeout.ms (the broker was down or frozen) is
+      // aborted by its coordinator, which bumps the producer epoch; librdkafka reports that as
+      // fencing although no other instance is involved. The transaction is gone, so a new producer
+      // re-initialises the id and the batch is retried (#replaceProducer throws a pausing error).
+      if (fenced && Number(process.hrtime.bigint() - started) / 1e6 >= TRANSACTION_TIMEOUT_MS)
+        await this.#replaceProducer(err);
+      if (!fenced && (this.#broken || (isRdkafkaError(err) && err.isFatal))) await this.#replaceProducer(err);
+      if (!fenced) await this.#abort(err);
+      throw err;
+    }
+  }
+
+  /**
+   * Commits the open transaction. A commit that times out (the broker is down or frozen) goes on in
+   * librdkafka's background and is resumed by calling commit again (rdkafka.h: "resumable"); an
+   * abort is refused (ERR__CONFLICT, "commit_transaction API call is already in progress") for as
+   * long as that commit is pending, so aborting instead retried the abort forever. A retriable
+   * commit error therefore pauses and resumes the commit; an abortable or fatal one is thrown, and
+   * the caller aborts.
+   */
+  async #commit(producer: Producer): Promise<void> {
+    const delays = new Delays(this.#o.retry);
+    for (;;) {
+      try {
+        await call((cb) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, cb));
+        return;
+      } catch (err) {
+        if (!isResumable(err) || this.#o.stopping()) throw err;
+        const delay = delays.next();
+        const error = new PhiGateError(
+          'PHIGATE_ERR_BROKER',
+          `the transaction commit did not complete (${(err as Error).message}); resuming it`,
+          { cause: err },
+        );
+        reportPause(this.#o.logger, this.#o.metrics, error, delays.attempt, delay);
+        await sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Aborts the open transaction. librdkafka asks for a retry when the abort itself fails retriably
+   * (the broker is down): it is retried with back-off, so that an outage pauses the stream instead
+   * of ending the instance. An abort that fails otherwise leaves the producer unusable: fatal.
+   */
+  async #abort(cause: unknown): Promise<void> {
+    const delays = new Delays(this.#o.retry);
+    for (;;) {
+      try {
+        await call((cb) => this.#producer.abortTransaction(OPERATION_TIMEOUT_MS, cb));
+        return;
+      } catch (err) {
+        const retriable = isRdkafkaError(err) && (err.isRetriable === true || err.code === CODE.TIMED_OUT);
+        if (this.#o.stopping()) {
+          throw new PhiGateError('PHIGATE_ERR_KAFKA_FATAL', 'a failed transaction could not be aborted', {
+            cause: err,
+          });
+        }
+        // a producer that cannot abort is replaced: initialising its id aborts the transaction
+        if (!retriable) await this.#replaceProducer(cause);
+        const delay = delays.next();
+        this.#o.logger.warn(
+          {
+            attempt: delays.attempt,
+            retryInMs: delay,
+            code: isRdkafkaError(err) ? err.code : undefined,
+            reason: (err as Error).message,
+          },
+          'transaction abort failed; will retry',
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Queues one record; false when the client's queue is full. */
+  #produce(topic: string, m: OutMessage): boolean {
+    const headers =
+      m.headers === undefined ? undefined : Object.entries(m.headers).map(([name, v]) => ({ [name]: v }));
+    try {
+      this.#producer.produce(topic, m.partition ?? null, m.value, m.key, undefined, undefined, headers);
+      return true;
+    } catch (err) {
+      if (isRdkafkaError(err) && err.code === CODE.QUEUE_FULL) return false;
+      throw err;
+    }
+  }
+
+  async #produceWhenRoom(topic: string, m: OutMessage): Promise<void> {
+    do await sleep(5);
+    while (!this.#produce(topic, m));
+  }
+}
+
+/** A retriable error of a resumable transactional call: calling it again resumes it. */
+function isResumable(err: unknown): boolean {
+  return (
+    isRdkafkaError(err) &&
+    err.isFatal !== true &&
+    err.isTxnRequiresAbort !== true &&
+    (err.isRetriable === true || err.code === CODE.TIMED_OUT)
+  );
+}
