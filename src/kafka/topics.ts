@@ -75,3 +75,45 @@ export async function checkAuditTopic(admin: Admin, topic: string, role = 'audit
     );
   }
 }
+
+/**
+ * The most a gzip (deflate) stream inflates: a 258-byte match costs about 2 bits, so ~1032:1.
+ * lz4 stays below 256:1; zstd is bounded by librdkafka's receive.message.max.bytes.
+ */
+export const GZIP_MAX_RATIO = 1032;
+
+/**
+ * librdkafka inflates a gzip or lz4 input batch whole, with no bound of its own; the largest batch
+ * the input topic accepts is its `max.message.bytes`. Returns a warning when that batch, inflated,
+ * could exceed half the memory this process may use (its cgroup limit, or the machine's memory). A producer that can write to the input topic could otherwise end the
+ * process with one batch — nothing leaks (the process dies before anything is written), but the
+ * stream stops until the batch is removed. The kafkajs engine bounds every codec itself.
+ */
+export function inflationWarning(
+  input: string,
+  maxMessageBytes: number,
+  memoryLimit: number | undefined,
+): string | undefined {
+  if (!memoryLimit || !Number.isFinite(maxMessageBytes) || maxMessageBytes <= 0) return undefined;
+  const inflated = maxMessageBytes * GZIP_MAX_RATIO;
+  // half the limit: the process already holds its heap, the client's queues and a batch in hand
+  if (inflated <= memoryLimit / 2) return undefined;
+  const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
+  const safe = Math.floor(memoryLimit / 2 / GZIP_MAX_RATIO);
+  return (
+    `input topic ${input} accepts record batches of up to ${maxMessageBytes} bytes (max.message.bytes); ` +
+    `a gzip batch that size can inflate to ~${mib(inflated)} in librdkafka, more than half of the ` +
+    `memory this process may use (${mib(memoryLimit)}): lower the topic's max.message.bytes to ${safe} or ` +
+    'less, raise the memory limit, or run PHIGATE_KAFKA_ENGINE=kafkajs, which bounds every codec'
+  );
+}
+
+/** The input topic's effective `max.message.bytes` (its own, or the broker's default). */
+export async function maxMessageBytes(admin: Admin, topic: string): Promise<number | undefined> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['max.message.bytes'] }],
+  });
+  const value = resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+  return value === undefined ? undefined : Number(value);
+}
