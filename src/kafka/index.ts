@@ -6,7 +6,6 @@
  * admin client for both engines: it is used only at start and on reload, and the native client's
  * admin API has no DescribeConfigs, which the audit-topic check needs.
  */
-import { totalmem } from 'node:os';
 import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
@@ -19,14 +18,7 @@ import { instrumentAdmin, instrumentProducer } from './kafkajs/instrument.ts';
 import { PartitionTransactions } from './kafkajs/transactions.ts';
 import { tuneKafkajs } from './kafkajs/tuning.ts';
 import { verifyConnection } from './kafkajs/verify.ts';
-import {
-  AUDIT_TOPIC_CONFIG,
-  checkAuditTopic,
-  ensureTopics,
-  INVENTORY_TOPIC_CONFIG,
-  inflationWarning,
-  maxMessageBytes,
-} from './topics.ts';
+import { AUDIT_TOPIC_CONFIG, checkAuditTopic, ensureTopics, INVENTORY_TOPIC_CONFIG } from './topics.ts';
 
 export type { EngineHooks, EngineName, KafkaEngine, Step } from './engine.ts';
 export { ENGINES } from './engine.ts';
@@ -97,14 +89,6 @@ export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaR
       );
       await checkAuditTopic(admin, topics.audit);
       if (topics.inventory !== undefined) await checkAuditTopic(admin, topics.inventory, 'inventory');
-      if (config.engine === 'librdkafka') {
-        const warning = inflationWarning(
-          t.input,
-          (await maxMessageBytes(admin, t.input)) ?? Number.NaN,
-          memoryLimit(),
-        );
-        if (warning !== undefined) deps.logger.warn({ setting: 'input topic' }, warning);
-      }
       return partitions;
     },
     close: () => admin.disconnect(),
@@ -143,10 +127,4 @@ async function createEngine(
   // loaded only when used: a platform without the native build can still run the kafkajs engine
   const { RdkafkaEngine } = await import('./rdkafka/engine.ts');
   return new RdkafkaEngine({ config, metrics: deps.metrics, logger: deps.logger, hooks: deps.hooks });
-}
-
-/** The memory this process may use: its cgroup limit, else the machine's (Node reports a huge number when no limit is set). */
-function memoryLimit(): number {
-  const limit = process.constrainedMemory();
-  return limit > 0 && limit < totalmem() ? limit : totalmem();
 }
