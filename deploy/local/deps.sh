@@ -9,8 +9,12 @@
 #   3. the client is built from source, linked against the system libraries (CKJS_LINKING=dynamic),
 #      with the headers of the Node that runs phi-gate (npm_config_nodedir) — without them node-gyp
 #      would build against another Node's ABI and the module would not load;
-#   4. the built module and its librdkafka shared objects are kept in $PHIGATE_CACHE, keyed by the
-#      client's version and the Node ABI, so a warm set-up copies them instead of compiling (~2 min).
+#   4. before the build, librdkafka-inflation.patch bounds librdkafka's gzip and lz4 inflation by
+#      receive.message.max.bytes, as librdkafka already bounds zstd (unpatched, a 1 MiB gzip batch
+#      is inflated whole, ~1 GiB: one crafted input batch could end the process);
+#   5. the built module and its librdkafka shared objects are kept in $PHIGATE_CACHE, keyed by the
+#      client's version, the Node ABI and the patch, so a warm set-up copies them instead of
+#      compiling (~2 min).
 #
 # Runtime needs only the shared libraries (libssl3, libsasl2-2, libzstd1, liblz4-1, libcurl4, zlib1g).
 set -euo pipefail
@@ -50,7 +54,9 @@ npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 version=$(native_version)
 abi=$(node -p 'process.versions.modules')
-cache="$PHIGATE_CACHE/kafka-javascript-$version-node$abi-$(uname -m)"
+patch_file="$here/librdkafka-inflation.patch"
+patch_id=$(sha256sum "$patch_file" | cut -c1-12)
+cache="$PHIGATE_CACHE/kafka-javascript-$version-node$abi-$(uname -m)-$patch_id"
 if [ -f "$cache/.complete" ]; then
   say "native Kafka engine $version (Node ABI $abi) from the cache"
   mkdir -p "$pkg/build/Release" "$pkg/build/deps"
@@ -59,6 +65,8 @@ if [ -f "$cache/.complete" ]; then
 else
   say "building the native Kafka engine $version from source for Node ABI $abi (about 2 minutes)"
   started=$SECONDS
+  patch -d "$pkg/deps/librdkafka" -p1 --forward --quiet <"$patch_file" ||
+    die "librdkafka-inflation.patch does not apply to librdkafka of $pkg $version"
   CKJS_LINKING=dynamic npm_config_build_from_source=true npm_config_nodedir="$node_prefix" \
     npm rebuild --foreground-scripts @confluentinc/kafka-javascript >"$repo/.native-build.log" 2>&1 ||
     { tail -40 "$repo/.native-build.log" >&2; die "native build failed (log: .native-build.log)"; }

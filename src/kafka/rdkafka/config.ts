@@ -76,10 +76,10 @@ export const FETCH_LIMITS = {
   // when that queue is full, librdkafka waits this long before it fetches again (default 1 s: with
   // a small queue the consumer starved, a burst of batches then ~850 ms idle, every second)
   'fetch.queue.backoff.ms': 10,
-  // a zstd batch inflating past this is refused by librdkafka (an unreadable batch: the engine
-  // dead-letters its offset), as kafkajs/compression.ts bounds every codec at MAX_BATCH_BYTES;
-  // librdkafka bounds no gzip or lz4 inflation (docs/kubernetes.md: limit the input topic's
-  // max.message.bytes). A fetch response must fit too: fetch.max.bytes stays below it.
+  // a batch inflating past this is refused by librdkafka (an unreadable batch: the engine
+  // dead-letters its offset), as kafkajs/compression.ts bounds every codec at MAX_BATCH_BYTES: zstd
+  // by librdkafka itself, gzip and lz4 by deploy/local/librdkafka-inflation.patch, applied at build.
+  // A fetch response must fit too: fetch.max.bytes stays below it.
   'receive.message.max.bytes': 64 * 1024 * 1024,
   'fetch.max.bytes': 16 * 1024 * 1024,
 } as const satisfies ConsumerGlobalConfig;
