@@ -53,12 +53,38 @@ function privateBench(options: { proxy?: boolean } = {}): () => Bench {
   return () => bench as Bench;
 }
 
-async function setup({ keys, broker, topics }: Bench, prefix: string) {
+/**
+ * Writes the first `sent` of `total` booked events to a fresh input topic of the bench's broker and
+ * starts phi-gate over it on `engine`; the rest are the test's to send after its fault.
+ */
+async function startStream(
+  { keys, broker, topics }: Bench,
+  prefix: string,
+  engine: string,
+  o: { total: number; sent: number; env: Record<string, string> },
+) {
   const names = await pipelineTopics(topics, prefix, 2);
-  const policyFile = await writePolicy(keys, names);
   const producer = new EventProducer(names.input, { brokers: broker.brokers });
   await producer.connect();
-  return { names, policyFile, producer, groupId: uniqueName(`${prefix}-group`), brokers: broker.brokers };
+  const events = bookedEvents(o.total);
+  await producer.send(events.slice(0, o.sent));
+  const service = await Service.start({
+    ...names,
+    groupId: uniqueName(`${prefix}-group`),
+    policyFile: await writePolicy(keys, names),
+    brokers: broker.brokers,
+    env: { PHIGATE_KAFKA_ENGINE: engine, ...o.env },
+  });
+  return { names, producer, events, brokers: broker.brokers, service, life: watch(service) };
+}
+
+/** Resolves once phi-gate has consumed at least `n` events. */
+function consumedAtLeast(service: Service, n: number): Promise<void> {
+  return Service.until(
+    async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= n,
+    45_000,
+    'some records processed',
+  );
 }
 
 /** Attaches the service's and the broker's logs to a failure: they say what happened. */
@@ -96,9 +122,10 @@ async function evidence(
 async function assertDelivered(
   t: TestContext,
   names: Awaited<ReturnType<typeof pipelineTopics>>,
-  ids: readonly string[],
+  events: readonly { messageId?: unknown }[],
   brokers: readonly string[],
 ): Promise<void> {
+  const ids = events.map((e) => e.messageId as string);
   const tallies = await assertEveryDestinationExactlyOnce(names, ids, { brokers });
   for (const tally of tallies) t.diagnostic(summary(tally));
   const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000, brokers });
@@ -110,23 +137,18 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
 
   for (const engine of SELECTED) {
     test(`${engine}: kill -9 of the broker mid-stream, restarted on its data: phi-gate recovers by itself`, async (t) => {
-      const { names, policyFile, producer, groupId, brokers } = await setup(bench(), `bk9-${engine}`);
-      const events = bookedEvents(1200);
-      await producer.send(events.slice(0, 900));
-      const service = await Service.start({
-        ...names,
-        groupId,
-        policyFile,
-        brokers,
-        env: { PHIGATE_KAFKA_ENGINE: engine, PHIGATE_BATCH_MAX_RECORDS: '10' },
-      });
-      const life = watch(service);
+      const { names, producer, events, brokers, service, life } = await startStream(
+        bench(),
+        `bk9-${engine}`,
+        engine,
+        {
+          total: 1200,
+          sent: 900,
+          env: { PHIGATE_BATCH_MAX_RECORDS: '10' },
+        },
+      );
       try {
-        await Service.until(
-          async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= 50,
-          45_000,
-          'some records processed',
-        );
+        await consumedAtLeast(service, 50);
         await bench().broker.kill9();
         const atKill = await evidence(service);
         assert.ok(atKill.consumed < 900, `the broker died mid-stream (consumed ${atKill.consumed} of 900)`);
@@ -134,12 +156,7 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
         assert.ok(!life.exited, 'phi-gate outlives its broker');
         await bench().broker.resume();
         await producer.send(events.slice(900));
-        await assertDelivered(
-          t,
-          names,
-          events.map((e) => e.messageId as string),
-          brokers,
-        );
+        await assertDelivered(t, names, events, brokers);
         assert.ok(!life.exited, 'phi-gate is still running');
         t.diagnostic(
           `at the kill ${JSON.stringify(atKill)}; after ${JSON.stringify(await evidence(service))}`,
@@ -154,31 +171,25 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
     });
 
     test(`${engine}: the broker frozen longer than the request timeout, then thawed: phi-gate pauses and recovers`, async (t) => {
-      const { names, policyFile, producer, groupId, brokers } = await setup(bench(), `bkstop-${engine}`);
-      const events = bookedEvents(1200);
-      await producer.send(events.slice(0, 900));
-      const service = await Service.start({
-        ...names,
-        groupId,
-        policyFile,
-        brokers,
-        env: {
-          PHIGATE_KAFKA_ENGINE: engine,
-          // large batches: most of the time goes into flushing and committing them, so the freeze
-          // mostly catches a commit in flight (librdkafka must resume it, not abort it)
-          PHIGATE_BATCH_MAX_RECORDS: '100',
-          KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      const { names, producer, events, brokers, service, life } = await startStream(
+        bench(),
+        `bkstop-${engine}`,
+        engine,
+        {
+          total: 1200,
+          sent: 900,
+          env: {
+            // large batches: most of the time goes into flushing and committing them, so the freeze
+            // mostly catches a commit in flight (librdkafka must resume it, not abort it)
+            PHIGATE_BATCH_MAX_RECORDS: '100',
+            KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+          },
         },
-      });
+      );
       const b = bench().broker;
       let frozen = false;
-      const life = watch(service);
       try {
-        await Service.until(
-          async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= 100,
-          45_000,
-          'some records processed',
-        );
+        await consumedAtLeast(service, 100);
         await b.freeze();
         frozen = true;
         const atFreeze = await evidence(service);
@@ -192,12 +203,7 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
         await b.thaw();
         frozen = false;
         await producer.send(events.slice(900));
-        await assertDelivered(
-          t,
-          names,
-          events.map((e) => e.messageId as string),
-          brokers,
-        );
+        await assertDelivered(t, names, events, brokers);
         assert.ok(!life.exited, 'phi-gate is still running');
         const end = await evidence(service);
         t.diagnostic(
@@ -230,33 +236,23 @@ describe('a transaction the broker committed but reported as failed: committed o
 
   for (const engine of SELECTED) {
     test(`${engine}: the commit's answer says it failed; phi-gate finds it committed and goes on`, async (t) => {
-      const { names, policyFile, producer, groupId, brokers } = await setup(bench(), `lostc-${engine}`);
       const proxy = bench().broker.proxy as KafkaProxy;
-      const events = bookedEvents(600);
-      await producer.send(events.slice(0, 400));
-      const service = await Service.start({
-        ...names,
-        groupId,
-        policyFile,
-        brokers,
-        env: { PHIGATE_KAFKA_ENGINE: engine, PHIGATE_BATCH_MAX_RECORDS: '20' },
-      });
-      const life = watch(service);
+      const { names, producer, events, brokers, service, life } = await startStream(
+        bench(),
+        `lostc-${engine}`,
+        engine,
+        {
+          total: 600,
+          sent: 400,
+          env: { PHIGATE_BATCH_MAX_RECORDS: '20' },
+        },
+      );
       try {
-        await Service.until(
-          async () => (await service.counter('phigate_events_consumed_total').catch(() => 0)) >= 40,
-          45_000,
-          'some records processed',
-        );
+        await consumedAtLeast(service, 40);
         const before = proxy.rewritten.get(API.EndTxn) ?? 0;
         proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 3);
         await producer.send(events.slice(400));
-        await assertDelivered(
-          t,
-          names,
-          events.map((e) => e.messageId as string),
-          brokers,
-        );
+        await assertDelivered(t, names, events, brokers);
         assert.ok(!life.exited, 'phi-gate is still running');
         const garbled = (proxy.rewritten.get(API.EndTxn) ?? 0) - before;
         assert.ok(garbled >= 1, `a commit's answer was garbled (${garbled})`);
