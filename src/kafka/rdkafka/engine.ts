@@ -312,20 +312,18 @@ export class RdkafkaEngine implements KafkaEngine {
         attempt = undefined;
         if (result !== undefined) unsettled = result;
         const decision = this.#failed ? undefined : decide(raw, classify);
-        if (decision === undefined || decision.action !== 'retry' || this.#stopping) {
-          unsettled?.abandoned();
-          if (decision?.action === 'abandon')
-            logger.warn(
-              { code: decision.error.code, reason: decision.error.message },
-              'abandoning the batch',
-            );
-          if (decision?.action === 'fatal') this.#fatal(decision.error);
-          // stopping during an outage: the next owner takes the batch
-          return;
+        if (decision?.action === 'retry' && !this.#stopping) {
+          const delay = delays.next();
+          reportPause(logger, metrics, decision.error, delays.attempt, delay);
+          await sleep(delay);
+          continue;
         }
-        const delay = delays.next();
-        reportPause(logger, metrics, decision.error, delays.attempt, delay);
-        await sleep(delay);
+        // given up: failed, abandoned, fatal, or stopping during an outage (the next owner takes it)
+        unsettled?.abandoned();
+        if (decision?.action === 'abandon')
+          logger.warn({ code: decision.error.code, reason: decision.error.message }, 'abandoning the batch');
+        if (decision?.action === 'fatal') this.#fatal(decision.error);
+        return;
       }
     }
   }
