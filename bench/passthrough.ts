@@ -7,6 +7,7 @@
  */
 import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import type { OutputCompression } from '../src/config/index.ts';
+import { fixAbortedFiltering } from '../src/kafka/kafkajs/aborted.ts';
 import { compressionType, registerCodecs } from '../src/kafka/kafkajs/compression.ts';
 import { MAX_REQUEST_BYTES, PRODUCER_OPTIONS, slices } from '../src/kafka/kafkajs/transactions.ts';
 import { tuneKafkajs } from '../src/kafka/kafkajs/tuning.ts';
@@ -26,6 +27,7 @@ const concurrency = Number(env('BENCH_PARTITIONS_CONCURRENCY'));
 const compression = compressionType(env('BENCH_COMPRESSION') as OutputCompression);
 registerCodecs();
 tuneKafkajs(); // as phi-gate: the same client, patched the same way
+fixAbortedFiltering();
 
 const kafka = new Kafka({
   clientId: 'bench-passthrough',

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { EngineHooks, KafkaEngine } from './engine.ts';
+import { fixAbortedFiltering } from './kafkajs/aborted.ts';
 import { compressionType, registerCodecs } from './kafkajs/compression.ts';
 import { kafkajsConfig } from './kafkajs/config.ts';
 import { KafkajsEngine } from './kafkajs/consumer.ts';
@@ -52,6 +53,7 @@ export interface KafkaRoom {
 export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaRoom> {
   registerCodecs(); // kafkajs reads input batches in any Kafka codec, each bounded
   tuneKafkajs();
+  fixAbortedFiltering(); // kafkajs's read_committed hands out records of some aborted transactions
   const clientConfig = kafkajsConfig(config, deps.logger);
   // a refused password or an untrusted broker certificate ends start-up at once (kafkajs/verify.ts)
   if (config.kafka.ssl !== false || config.kafka.sasl !== null) await verifyConnection(clientConfig);
