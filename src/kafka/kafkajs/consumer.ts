@@ -48,8 +48,10 @@ export class KafkajsEngine implements KafkaEngine {
   /** Partitions assigned since the last join whose committed offset has not been re-read yet. */
   readonly #unverified = new Set<number>();
   /**
-   * Per partition, the committed offset re-read after fencing: records below it were committed by the
-   * previous owner and are skipped — in this batch and in any later one still below it.
+   * Per partition, the committed offset last re-read after fencing: records below it were committed —
+   * by a previous owner, or by an attempt whose answer was lost — and are skipped, in every chunk of
+   * this batch and of any later one. Records below a committed offset never need processing, so the
+   * floor is kept until the assignment changes or the partition is abandoned.
    */
   readonly #floor = new Map<number, bigint>();
   /**
@@ -145,7 +147,7 @@ export class KafkajsEngine implements KafkaEngine {
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat } = payload;
     const { topic, partition } = batch;
-    let messages: KafkaMessage[] = batch.messages;
+    const messages: KafkaMessage[] = batch.messages;
     if (messages.length === 0 || this.#failed) return;
 
     if (this.#unverified.has(partition)) {
@@ -154,30 +156,25 @@ export class KafkajsEngine implements KafkaEngine {
       );
       if (committed === undefined) return;
       this.#unverified.delete(partition);
-      // a previous owner's last transaction may have committed after our offsets were fetched
-      this.#floor.set(partition, committed);
     }
     const floor = this.#floor.get(partition);
-    if (floor !== undefined) {
-      if (BigInt(batch.lastOffset()) < floor) {
-        resolveOffset(batch.lastOffset());
-        return;
-      }
-      messages = uncommitted(messages, floor);
-      this.#floor.delete(partition); // this batch reaches past the floor: later ones start above it
-      if (messages.length === 0) {
-        resolveOffset(batch.lastOffset());
-        return;
-      }
+    if (floor !== undefined && BigInt(batch.lastOffset()) < floor) {
+      resolveOffset(batch.lastOffset());
+      return;
     }
 
-    for (const chunk of chunksOf(messages, this.#o.batch.maxRecords)) {
+    for (const whole of chunksOf(messages, this.#o.batch.maxRecords)) {
       if (!this.#live(payload)) return;
-      const done = await this.#withRetry(payload, partition, () =>
-        this.#commitChunk(topic, partition, chunk),
-      );
-      if (done === undefined) return;
-      const last = chunk[chunk.length - 1] as KafkaMessage;
+      // read per chunk: a chunk's retry can re-read the committed offset and raise the floor
+      const floor = this.#floor.get(partition);
+      const chunk = floor === undefined ? whole : uncommitted(whole, floor);
+      if (chunk.length > 0) {
+        const done = await this.#withRetry(payload, partition, () =>
+          this.#commitChunk(topic, partition, chunk),
+        );
+        if (done === undefined) return;
+      }
+      const last = whole[whole.length - 1] as KafkaMessage;
       resolveOffset(last.offset);
       this.#o.metrics.consumerLag.set(
         { topic, partition: String(partition) },
@@ -191,13 +188,19 @@ export class KafkajsEngine implements KafkaEngine {
     }
   }
 
-  /** Initialises the partition's transactional producer (fencing zombies) and reads the group's committed offset. */
+  /**
+   * Initialises the partition's transactional producer (fencing zombies), reads the group's committed
+   * offset and makes it the partition's floor: whatever another owner, or a lost answer, committed
+   * meanwhile is skipped from here on.
+   */
   async #fenceAndReadCommitted(topic: string, partition: number): Promise<bigint> {
     await this.#o.transactions.producer(topic, partition);
     const offsets = await this.#o.admin.fetchOffsets({ groupId: this.#o.groupId, topics: [topic] });
     const entry = offsets.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
-    const offset = entry ? BigInt(entry.offset) : -1n;
-    return offset < 0n ? 0n : offset;
+    const read = entry ? BigInt(entry.offset) : -1n;
+    const committed = read < 0n ? 0n : read;
+    this.#floor.set(partition, committed);
+    return committed;
   }
 
   async #commitChunk(topic: string, partition: number, whole: readonly KafkaMessage[]): Promise<true> {
