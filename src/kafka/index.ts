@@ -63,7 +63,7 @@ export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaR
   await admin.connect();
   let engine: KafkaEngine;
   try {
-    engine = await createEngine(config, deps, kafka, admin);
+    engine = await createEngine(config, deps, kafka);
   } catch (err) {
     await admin.disconnect();
     throw err;
@@ -97,12 +97,7 @@ export async function openKafka(config: Config, deps: KafkaDeps): Promise<KafkaR
   };
 }
 
-async function createEngine(
-  config: Config,
-  deps: KafkaDeps,
-  kafka: Kafka,
-  admin: ReturnType<Kafka['admin']>,
-): Promise<KafkaEngine> {
+async function createEngine(config: Config, deps: KafkaDeps, kafka: Kafka): Promise<KafkaEngine> {
   if (config.engine === 'kafkajs') {
     const transactions = new PartitionTransactions({
       kafka,
@@ -114,7 +109,6 @@ async function createEngine(
     });
     return new KafkajsEngine({
       kafka,
-      admin,
       inputTopic: config.topics.input,
       groupId: config.groupId,
       batch: config.batch,

@@ -12,7 +12,7 @@
  * Offsets are committed only inside transactions (autoCommit off): the committed offset of the group
  * is always the end of a committed transaction.
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PhiGateError } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -23,11 +23,11 @@ import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
 import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
 import { unreadableOf } from './compression.ts';
 import { instrumentConsumer } from './instrument.ts';
+import { StableOffsets } from './offsets.ts';
 import { classify, type PartitionTransactions } from './transactions.ts';
 
 export interface KafkajsEngineOptions {
   readonly kafka: Kafka;
-  readonly admin: Admin;
   readonly inputTopic: string;
   readonly groupId: string;
   readonly batch: { readonly maxRecords: number; readonly maxMs: number };
@@ -45,6 +45,7 @@ export class KafkajsEngine implements KafkaEngine {
   readonly name: EngineName = 'kafkajs';
   readonly #o: KafkajsEngineOptions;
   readonly #consumer: Consumer;
+  readonly #offsets: StableOffsets;
   /** Partitions assigned since the last join whose committed offset has not been re-read yet. */
   readonly #unverified = new Set<number>();
   /**
@@ -69,6 +70,7 @@ export class KafkajsEngine implements KafkaEngine {
 
   constructor(options: KafkajsEngineOptions) {
     this.#o = options;
+    this.#offsets = new StableOffsets(options.kafka, options.groupId);
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,
@@ -119,6 +121,7 @@ export class KafkajsEngine implements KafkaEngine {
     await this.#consumer.disconnect();
     this.#joined = false;
     await this.#o.transactions.close();
+    await this.#offsets.close();
   }
 
   #fatal(error: PhiGateError): void {
@@ -195,9 +198,7 @@ export class KafkajsEngine implements KafkaEngine {
    */
   async #fenceAndReadCommitted(topic: string, partition: number): Promise<bigint> {
     await this.#o.transactions.producer(topic, partition);
-    const offsets = await this.#o.admin.fetchOffsets({ groupId: this.#o.groupId, topics: [topic] });
-    const entry = offsets.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
-    const read = entry ? BigInt(entry.offset) : -1n;
+    const read = await this.#offsets.committed(topic, partition); // stable: see offsets.ts
     const committed = read < 0n ? 0n : read;
     this.#floor.set(partition, committed);
     return committed;
