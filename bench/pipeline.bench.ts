@@ -37,7 +37,7 @@ import { registerCodecs } from '../src/kafka/kafkajs/compression.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
 import { committed, endOffsets, fill, follow, type Latency, latency } from './lib/kafka.ts';
-import { Measured } from './lib/proc.ts';
+import { type Measurable, Measured, Members } from './lib/proc.ts';
 
 const SCENARIOS = [
   'broker',
@@ -67,6 +67,7 @@ const { values: args } = parseArgs({
     },
     compression: { type: 'string', default: ENV_VARS.PHIGATE_COMPRESSION.default },
     keep: { type: 'boolean', default: false },
+    instances: { type: 'string', default: '1' },
   },
 });
 
@@ -80,7 +81,11 @@ const options = {
   batchMaxMs: Number(args['batch-max-ms']),
   partitionsConcurrency: Number(args['partitions-concurrency']),
   compression: args.compression as OutputCompression,
+  /** phi-gate members in the scenario's consumer group, each a process of its own. */
+  instances: Number(args.instances),
 };
+if (!Number.isInteger(options.instances) || options.instances < 1)
+  throw new Error('--instances: a positive integer');
 if (!OUTPUT_COMPRESSIONS.includes(options.compression))
   throw new Error(`--compression: one of ${OUTPUT_COMPRESSIONS.join(', ')}`);
 registerCodecs(); // the latency reader reads what phi-gate and the pass-through compress
@@ -209,7 +214,7 @@ async function broker(): Promise<Result> {
 }
 
 interface Process {
-  readonly proc: Measured;
+  readonly proc: Measurable;
   readonly groupId: string;
   /** Output records per input event, known once the run is over. */
   outPerEvent(events: number): Promise<number>;
@@ -304,10 +309,9 @@ async function phigate(
 ): Promise<Process & { latencyTopic: string }> {
   const { file, topics } = await policyFile(policySource, name, dir);
   const groupId = `${run}.${name}`;
-  const port = await freePort();
   // BENCH_PHIGATE_MAIN: another checkout's src/main.ts, for before/after comparisons in one run
   const main = process.env.BENCH_PHIGATE_MAIN ?? join(root, 'src', 'main.ts');
-  const proc = new Measured(name, process.execPath, [main, 'run'], {
+  const env = (port: number): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -334,20 +338,36 @@ async function phigate(
       ? { NODE_OPTIONS: `${DEPLOYED_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_NODE_OPTIONS}`.trim() }
       : {}),
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (!proc.alive) throw new Error(`phi-gate exited:\n${proc.output.slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`phi-gate not ready:\n${proc.output.slice(-3000)}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
+  const ports: number[] = [];
+  const members: Measured[] = [];
+  for (let i = 0; i < options.instances; i++) {
+    const port = await freePort();
+    ports.push(port);
+    const member = i === 0 ? name : `${name}-${i + 1}`;
+    // one transactional id per member: on one host they would share the host name's
+    const environment = { ...env(port), PHIGATE_INSTANCE_ID: member };
+    members.push(new Measured(member, process.execPath, [main, 'run'], environment));
   }
-  /** One read of phi-gate's /metrics: the lines, and the sum of a metric's series (optionally with a label). */
+  const proc = new Members(members);
+  const deadline = Date.now() + 60_000;
+  for (const [i, member] of members.entries()) {
+    for (;;) {
+      if (!member.alive) throw new Error(`phi-gate exited:\n${member.output.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`phi-gate not ready:\n${member.output.slice(-3000)}`);
+      const ok = await fetch(`http://127.0.0.1:${ports[i]}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  /** One read of every member's /metrics: the lines, and the sum of a metric's series (optionally with a label). */
   const scrape = async () => {
-    const lines = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n');
+    const texts = await Promise.all(
+      ports.map(async (port) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()),
+    );
+    const lines = texts.join('\n').split('\n');
     const sum = (name: string, labels = ''): number => {
       let total = 0;
       for (const line of lines)
@@ -369,12 +389,17 @@ async function phigate(
         const r = /^phigate_kafka_requests_total\{(?=.*client="producer")(?=.*api="([^"]+)").*\} (\S+)$/.exec(
           line,
         );
-        if (r) producerRequests.set(r[1] as string, Number(r[2]));
+        // summed over the members (and over kafkajs's per-partition producers)
+        if (r)
+          producerRequests.set(r[1] as string, (producerRequests.get(r[1] as string) ?? 0) + Number(r[2]));
         const m =
           /^phigate_transaction_duration_seconds_bucket\{(?=.*outcome="commit")(?=.*le="([^"]+)").*\} (\S+)$/.exec(
             line,
           );
-        if (m) commitBuckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+        if (m) {
+          const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]);
+          commitBuckets.set(le, (commitBuckets.get(le) ?? 0) + Number(m[2]));
+        }
       }
       return {
         batches: sum('phigate_batch_duration_seconds_count'),
@@ -416,7 +441,9 @@ async function measure(
       () => p.proc.sample().cpuSec,
       () => p.proc.alive,
       30 * 60_000,
-    );
+    ).catch((err: Error) => {
+      throw p.proc.alive ? err : new Error(`${err.message}: ${p.proc.exitReport}`);
+    });
     const events = w.to - w.from;
     const seconds = (w.endedAt - w.startedAt) / 1000;
     const eventsPerSec = events / seconds;
@@ -563,7 +590,7 @@ async function main(): Promise<void> {
     .join(' ')}`;
   console.log(`phi-gate pipeline benchmark — ${machine}`);
   console.log(
-    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.load * 100}% of max\n`,
+    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.load * 100}% of max${options.instances > 1 ? `, ${options.instances} phi-gate instances per scenario` : ''}\n`,
   );
   console.log(table(results));
   for (const [name, r] of Object.entries(results)) if (r.notes) console.log(`  ${name}: ${r.notes}`);

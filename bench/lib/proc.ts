@@ -63,6 +63,10 @@ export class Measured {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  get exitReport(): string {
+    return `${this.name} exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.output.slice(-3000)}`;
+  }
+
   exited(): Promise<number | null> {
     return this.#exit;
   }
@@ -84,5 +88,49 @@ export class Measured {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     await this.#exit;
     clearTimeout(timer);
+  }
+}
+
+/** What a scenario measures of its process or processes. */
+export interface Measurable {
+  readonly alive: boolean;
+  /** The last output of whichever process exited, for an error message. */
+  readonly exitReport: string;
+  sample(): Usage;
+  stop(): Promise<void>;
+}
+
+/**
+ * Several members of one consumer group measured as one: CPU summed, peak RSS the largest member's
+ * (each is a pod of its own when deployed), alive while every member is.
+ */
+export class Members implements Measurable {
+  readonly members: readonly Measured[];
+
+  constructor(members: readonly Measured[]) {
+    this.members = members;
+  }
+
+  get alive(): boolean {
+    return this.members.every((m) => m.alive);
+  }
+
+  get exitReport(): string {
+    return this.members
+      .filter((m) => !m.alive)
+      .map((m) => m.exitReport)
+      .join('\n');
+  }
+
+  sample(): Usage {
+    const usages = this.members.map((m) => m.sample());
+    return {
+      peakRssMb: Math.max(...usages.map((u) => u.peakRssMb)),
+      cpuSec: usages.reduce((sum, u) => sum + u.cpuSec, 0),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.stop()));
   }
 }
