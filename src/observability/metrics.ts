@@ -73,6 +73,11 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       labelNames: ['outcome'] as const,
       registers,
     }),
+    transactionsFoundCommitted: new Counter({
+      name: 'phigate_transactions_found_committed_total',
+      help: 'Transactions reported as failed (and counted aborted) that the committed offsets showed committed: a commit answer lost or garbled',
+      registers,
+    }),
     endToEndLatency: new Histogram({
       name: 'phigate_end_to_end_latency_seconds',
       help: 'Input record timestamp to the commit of its outputs',

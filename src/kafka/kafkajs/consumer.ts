@@ -213,6 +213,7 @@ export class KafkajsEngine implements KafkaEngine {
       this.#unsettled.delete(partition);
       if (chunk.length === 0) {
         unsettled.committed();
+        this.#o.metrics.transactionsFoundCommitted.inc();
         this.#o.logger.warn('a transaction reported as failed had committed; its records are not sent again');
         return true;
       }

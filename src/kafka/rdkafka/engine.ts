@@ -290,6 +290,7 @@ export class RdkafkaEngine implements KafkaEngine {
           if (batches.length === 0) {
             settled.committed();
             this.#observeLag(whole);
+            this.#o.metrics.transactionsFoundCommitted.inc();
             logger.warn('a transaction reported as failed had committed; its records are not sent again');
             return;
           }

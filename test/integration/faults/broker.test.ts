@@ -108,13 +108,18 @@ function paths(service: Service): string {
   return `commit resumed: ${service.output.includes('resuming it')}; producer replaced: ${service.output.includes('replacing it')}`;
 }
 
-async function evidence(
-  service: Service,
-): Promise<{ pausedBroker: number; aborted: number; committed: number; consumed: number }> {
+async function evidence(service: Service): Promise<{
+  pausedBroker: number;
+  aborted: number;
+  committed: number;
+  foundCommitted: number;
+  consumed: number;
+}> {
   return {
     pausedBroker: await service.counter('phigate_pauses_total', { reason: 'broker' }),
     aborted: await service.counter('phigate_transactions_total', { outcome: 'aborted' }),
     committed: await service.counter('phigate_transactions_total', { outcome: 'committed' }),
+    foundCommitted: await service.counter('phigate_transactions_found_committed_total'),
     consumed: await service.counter('phigate_events_consumed_total'),
   };
 }
@@ -257,6 +262,8 @@ describe('a transaction the broker committed but reported as failed: committed o
         const garbled = (proxy.rewritten.get(API.EndTxn) ?? 0) - before;
         assert.ok(garbled >= 1, `a commit's answer was garbled (${garbled})`);
         assert.match(service.output, /a transaction reported as failed had committed/);
+        const found = await service.counter('phigate_transactions_found_committed_total');
+        assert.ok(found >= 1 && found <= garbled, `found committed: ${found} of ${garbled} garbled answers`);
         t.diagnostic(`${garbled} commit answers garbled; ${JSON.stringify(await evidence(service))}`);
         t.diagnostic(paths(service));
       } catch (err) {
