@@ -93,3 +93,13 @@ export function observeTransaction(
   metrics.transactions.inc({ outcome });
   metrics.transactionDuration.observe({ outcome: outcome === 'committed' ? 'commit' : 'abort' }, seconds);
 }
+
+/**
+ * Logs and counts a transaction that was reported as failed — and counted aborted — but that the
+ * group's committed offsets show committed: its answer was lost or garbled. Its records are not sent
+ * again.
+ */
+export function reportFoundCommitted(logger: Logger, metrics: Metrics): void {
+  metrics.transactionsFoundCommitted.inc();
+  logger.warn('a transaction reported as failed had committed; its records are not sent again');
+}

@@ -20,7 +20,7 @@ import { type InputRecord, unreadableRecord } from '../../pipeline/records.ts';
 import type { StepResult } from '../../pipeline/step.ts';
 import { chunksOf, uncommitted } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
-import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
+import { type Backoff, Delays, decide, reportFoundCommitted, reportPause } from '../retry.ts';
 import { unreadableOf } from './compression.ts';
 import { instrumentConsumer } from './instrument.ts';
 import { StableOffsets } from './offsets.ts';
@@ -213,8 +213,7 @@ export class KafkajsEngine implements KafkaEngine {
       this.#unsettled.delete(partition);
       if (chunk.length === 0) {
         unsettled.committed();
-        this.#o.metrics.transactionsFoundCommitted.inc();
-        this.#o.logger.warn('a transaction reported as failed had committed; its records are not sent again');
+        reportFoundCommitted(this.#o.logger, this.#o.metrics);
         return true;
       }
       unsettled.abandoned();

@@ -25,7 +25,7 @@ import { type InputRecord, unreadableRecord } from '../../pipeline/records.ts';
 import type { PartitionBatch, StepResult } from '../../pipeline/step.ts';
 import { uncommitted } from '../chunks.ts';
 import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
-import { type Backoff, Delays, decide, reportPause } from '../retry.ts';
+import { type Backoff, Delays, decide, reportFoundCommitted, reportPause } from '../retry.ts';
 import { batchesOf, concatBatches, partitionKey, settleAll } from './batches.ts';
 import { call, connectClient } from './client.ts';
 import { CONSUMER_TOPIC_CONFIG, consumerConfig } from './config.ts';
@@ -290,8 +290,7 @@ export class RdkafkaEngine implements KafkaEngine {
           if (batches.length === 0) {
             settled.committed();
             this.#observeLag(whole);
-            this.#o.metrics.transactionsFoundCommitted.inc();
-            logger.warn('a transaction reported as failed had committed; its records are not sent again');
+            reportFoundCommitted(logger, metrics);
             return;
           }
           settled.abandoned();
