@@ -52,11 +52,23 @@ describe('committed offsets read stable (KIP-447 require_stable) on the kafkajs 
     }
   }
 
-  test('a pending offset: the plain read answers the old one, the stable read waits for the commit', async () => {
-    const topic = await topics.create('stable', { partitions: 1 });
-    const groupId = uniqueName('stable-group');
+  /** Runs `body` on a fresh one-partition topic and group, with a StableOffsets of that group. */
+  async function onFreshGroup(
+    prefix: string,
+    body: (topic: string, groupId: string, offsets: StableOffsets) => Promise<void>,
+  ): Promise<void> {
+    const topic = await topics.create(prefix, { partitions: 1 });
+    const groupId = uniqueName(`${prefix}-group`);
     const offsets = new StableOffsets(client, groupId);
     try {
+      await body(topic, groupId, offsets);
+    } finally {
+      await offsets.close();
+    }
+  }
+
+  test('a pending offset: the plain read answers the old one, the stable read waits for the commit', () =>
+    onFreshGroup('stable', async (topic, groupId, offsets) => {
       assert.equal(await offsets.committed(topic, 0), -1n, 'nothing committed yet');
       const transaction = await pendingOffset(topic, groupId, 5);
       assert.equal(await plainRead(topic, groupId), '-1', "kafkajs's read does not see the pending offset");
@@ -69,16 +81,10 @@ describe('committed offsets read stable (KIP-447 require_stable) on the kafkajs 
       assert.equal(answered, undefined, 'the stable read waits while the offset is pending');
       await transaction.commit();
       assert.equal(await stable, 5n);
-    } finally {
-      await offsets.close();
-    }
-  });
+    }));
 
-  test('an aborted transaction leaves the offset it had pending uncommitted; a read that waits too long fails', async () => {
-    const topic = await topics.create('stable-abort', { partitions: 1 });
-    const groupId = uniqueName('stable-group');
-    const offsets = new StableOffsets(client, groupId);
-    try {
+  test('an aborted transaction leaves the offset it had pending uncommitted; a read that waits too long fails', () =>
+    onFreshGroup('stable-abort', async (topic, groupId, offsets) => {
       await (await pendingOffset(topic, groupId, 3)).commit();
       const transaction = await pendingOffset(topic, groupId, 9);
       await assert.rejects(offsets.committed(topic, 0, 300), (err: Error & { type?: string }) => {
@@ -89,8 +95,5 @@ describe('committed offsets read stable (KIP-447 require_stable) on the kafkajs 
       const stable = offsets.committed(topic, 0, 20_000);
       await transaction.abort();
       assert.equal(await stable, 3n);
-    } finally {
-      await offsets.close();
-    }
-  });
+    }));
 });
