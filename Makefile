@@ -22,7 +22,7 @@ setup: deps stack-fetch
 # node_modules follows package-lock.json; reinstalled only when the lock changed. deps.sh also builds
 # (or takes from the cache) the native Kafka engine.
 deps: node_modules/.installed
-node_modules/.installed: package-lock.json package.json deploy/local/deps.sh
+node_modules/.installed: package-lock.json package.json deploy/local/deps.sh native/aead/aead.c native/aead/binding.gyp
 	bash deploy/local/deps.sh
 	touch $@
 

@@ -8,7 +8,8 @@
  *
  * Cost: one RSA operation serves a window of values. A content key (CEK) is used for at most
  * `maxValues` values and `maxAgeMs` ms, whichever comes first; then a new CEK is drawn and wrapped.
- * The first two segments are therefore constant within a window and precomputed as one string.
+ * The first two segments are therefore constant within a window and precomputed as one string, and
+ * the AES-GCM key is set up once per window (gcm.ts: one native cipher context per CEK).
  *
  * IV construction (NIST SP 800-38D §8.2.1, deterministic): 4 random bytes drawn with each CEK,
  * then an 8-byte big-endian counter starting at 0. Why not 12 random bytes per value: with random
@@ -19,15 +20,10 @@
  * replayed; the random prefix is defence in depth should a CEK ever repeat.
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  constants,
-  createCipheriv,
-  createSecretKey,
-  randomBytes as cryptoRandomBytes,
-  publicEncrypt,
-} from 'node:crypto';
+import { constants, randomBytes as cryptoRandomBytes, publicEncrypt } from 'node:crypto';
 import { PhiGateError } from '../errors.ts';
 import type { Encryptor } from './encryptor.ts';
+import { type GcmSealer, openGcm } from './gcm.ts';
 import { assertRsaPublicKey } from './keys.ts';
 
 export interface JweOptions {
@@ -52,29 +48,10 @@ const MAX_VALUES_LIMIT = 2 ** 32;
 const CEK_BYTES = 32;
 const IV_PREFIX_BYTES = 4;
 const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** The protected header, byte for byte: JSON.stringify keeps insertion order (alg, enc, kid). */
 export function jweProtectedHeader(kid: string): string {
   return JSON.stringify({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid });
-}
-
-/**
- * AES-256-GCM of one value: returns the ciphertext and tag segments (base64url). Exposed so the
- * symmetric part is pinned against RFC 7516 Appendix A.1 independently of the window logic.
- */
-export function sealA256Gcm(
-  cek: KeyObject | Buffer,
-  iv: Buffer,
-  aad: Buffer,
-  plaintext: string,
-): { ciphertext: string; tag: string } {
-  const cipher = createCipheriv('aes-256-gcm', cek, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  const head = cipher.update(plaintext, 'utf8');
-  const tail = cipher.final(); // GCM is a stream mode: empty, but finalization computes the tag
-  const body = tail.length === 0 ? head : Buffer.concat([head, tail]);
-  return { ciphertext: body.toString('base64url'), tag: cipher.getAuthTag().toString('base64url') };
 }
 
 function invalidOption(message: string): PhiGateError {
@@ -97,13 +74,13 @@ export function createJweEncryptor(opts: JweOptions): Encryptor {
   const headerSegment = Buffer.from(jweProtectedHeader(kid), 'utf8').toString('base64url');
   const aad = Buffer.from(headerSegment, 'ascii');
 
-  // Window state. Invariant: `counter` < maxValues <= 2^32 while `cek` is in use, so each
-  // (cek, iv) pair is used once.
-  let cek: KeyObject | undefined;
+  // Window state. Invariant: `counter` < maxValues <= 2^32 while `sealer` (the CEK) is in use, so
+  // each (cek, iv) pair is used once.
+  let sealer: GcmSealer | undefined;
   let prefix = ''; // "<header>.<encrypted key>."
   let startedAt = 0;
   let counter = 0;
-  const iv = Buffer.alloc(IV_BYTES); // reused: createCipheriv copies it
+  const iv = Buffer.alloc(IV_BYTES); // reused: each seal reads it at once
 
   function startWindow(at: number): void {
     const cekBytes = random(CEK_BYTES);
@@ -115,7 +92,10 @@ export function createJweEncryptor(opts: JweOptions): Encryptor {
       { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, // MGF1 uses oaepHash too
       cekBytes,
     );
-    cek = createSecretKey(cekBytes);
+    sealer?.close();
+    sealer = undefined; // should opening fail, the next value starts a window again
+    sealer = openGcm(cekBytes, aad);
+    cekBytes.fill(0); // the sealer holds the key now
     prefix = `${headerSegment}.${wrapped.toString('base64url')}.`;
     ivPrefix.copy(iv, 0);
     startedAt = at;
@@ -127,14 +107,13 @@ export function createJweEncryptor(opts: JweOptions): Encryptor {
       if (typeof plaintext !== 'string') throw new TypeError('plaintext must be a string');
       const at = now();
       // A clock that went backwards also ends the window: age is then unknown.
-      if (cek === undefined || counter >= maxValues || at - startedAt >= maxAgeMs || at < startedAt) {
+      if (sealer === undefined || counter >= maxValues || at - startedAt >= maxAgeMs || at < startedAt) {
         startWindow(at);
       }
       iv.writeUInt32BE(Math.floor(counter / 2 ** 32), IV_PREFIX_BYTES);
       iv.writeUInt32BE(counter >>> 0, IV_PREFIX_BYTES + 4);
       counter++;
-      const { ciphertext, tag } = sealA256Gcm(cek as KeyObject, iv, aad, plaintext);
-      return `${prefix}${iv.toString('base64url')}.${ciphertext}.${tag}`;
+      return prefix + (sealer as GcmSealer).seal(iv, plaintext);
     } catch (err) {
       // Never the value in the message; the cause is a crypto/TypeError without payload bytes.
       throw new PhiGateError('PHIGATE_ERR_ACTION', `jwe encryption failed for kid '${kid}'`, { cause: err });
