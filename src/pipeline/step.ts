@@ -50,7 +50,21 @@ export class BatchStep {
     this.#metrics = context.metrics;
   }
 
-  async run(batches: readonly PartitionBatch[]): Promise<StepResult> {
+  /** The run before the next one: runs go one at a time, in the order they were asked for. */
+  #previous: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Processes the batches once the runs asked for before have ended. The step yields to the event
+   * loop while it works (process.ts); one at a time, the batch an engine needs first — the one
+   * whose transaction is next — ends first, instead of sharing the thread with the batches behind it.
+   */
+  run(batches: readonly PartitionBatch[]): Promise<StepResult> {
+    const run = this.#previous.then(() => this.#run(batches));
+    this.#previous = run.catch(() => undefined);
+    return run;
+  }
+
+  async #run(batches: readonly PartitionBatch[]): Promise<StepResult> {
     const started = process.hrtime.bigint();
     const ctx = this.#context;
     const policy = this.#policy.current; // captured once: a reload takes effect at the next batch

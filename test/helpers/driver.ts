@@ -299,6 +299,15 @@ export class PipelineDriver {
     return { committed, abandoned: 0, records };
   }
 
+  /**
+   * The step on records [from, to) of a partition's log, as an engine runs it ahead of its
+   * transaction: the result is returned as it is, nothing is written or committed (settle it).
+   */
+  step(partition: number, from: number, to: number): Promise<StepResult> {
+    const records = (this.#log.get(partition) ?? []).slice(from, to);
+    return this.#step.run([{ topic: this.topics.input, partition, records }]);
+  }
+
   /** The next offset of `partition` to process (last committed + 1); undefined before its first commit. */
   committedOffset(partition: number): number | undefined {
     return this.#committed.get(partition);

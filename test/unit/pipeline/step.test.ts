@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { OutMessage } from '../../../src/pipeline/records.ts';
+import type { StepResult } from '../../../src/pipeline/step.ts';
 import { PipelineDriver } from '../../helpers/driver.ts';
 import { segmentEvent, type TestEvent } from '../../helpers/pipeline.ts';
 import { HK_ENV, segmentDriver } from './support.ts';
@@ -125,6 +126,43 @@ destinations:
     pii: hash
     hashKey: { env: HK }
 `;
+
+describe('the batch step: scheduling', () => {
+  // 3,000 events with the test policy (three destinations, encryption) are many milliseconds of work
+  const events = Array.from({ length: 3000 }, (_, i) => segmentEvent(i % 2 ? 'search' : 'booked', i));
+
+  test('a long batch gives the event loop turns while it works: the I/O of the engine is not held up', async () => {
+    const d = await track(segmentDriver());
+    d.pipe(0, events);
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      turns += 1;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const result = await d.step(0, 0, events.length);
+    done = true;
+    result.abandoned();
+    assert.ok(turns >= 2, `the event loop turned ${turns} times during the step`);
+  });
+
+  test('runs asked for together end one at a time, in the order they were asked for', async () => {
+    const d = await track(segmentDriver());
+    d.pipe(0, events);
+    const ended: string[] = [];
+    const settle = (name: string) => (r: StepResult) => {
+      ended.push(name);
+      return r;
+    };
+    const results = await Promise.all([
+      d.step(0, 0, events.length).then(settle('long')),
+      d.step(0, 0, 1).then(settle('short')),
+    ]);
+    assert.deepEqual(ended, ['long', 'short']);
+    for (const r of results) r.abandoned();
+  });
+});
 
 describe('the batch step: chunking', () => {
   test('1,000 records with maxRecords 1, 7 and 1000: the same bytes per topic, the same offsets, order per key kept', async () => {
