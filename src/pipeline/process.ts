@@ -194,15 +194,19 @@ class Outputs {
 class Counts {
   // destination → label value → count: no key string is built per record or per field
   readonly #outcomes = new Map<string, Map<string, number>>();
-  readonly #actions = new Map<string, Map<string, number>>();
   readonly #failures = new Map<string, Map<string, number>>();
+  /**
+   * destination → decision fields object → decisions with it. Events of one shape share a frozen
+   * fields object (plan.ts), so a decision costs one count here; its field actions are added up per
+   * label at flush.
+   */
+  readonly #fields = new Map<string, Map<Readonly<Record<string, string>>, number>>();
   readonly #dlq = new Map<string, number>();
 
   decision(d: Decision): void {
     bump(inner(this.#outcomes, d.destination), d.outcome);
     if (d.outcome === 'failed_closed') bump(inner(this.#failures, d.destination), d.errorCode ?? 'unknown');
-    const actions = inner(this.#actions, d.destination);
-    for (const action of actionsOf(d.fields)) bump(actions, action);
+    bump(inner(this.#fields, d.destination), d.fields);
   }
 
   dlq(code: string): void {
@@ -212,15 +216,18 @@ class Counts {
   flush(metrics: Metrics): void {
     for (const [destination, byOutcome] of this.#outcomes)
       for (const [outcome, n] of byOutcome) metrics.destinationEvents.inc({ destination, outcome }, n);
-    for (const [destination, byAction] of this.#actions)
+    for (const [destination, byFields] of this.#fields) {
+      const byAction = new Map<string, number>();
+      for (const [fields, n] of byFields) for (const action of actionsOf(fields)) bump(byAction, action, n);
       for (const [action, n] of byAction) metrics.fieldActions.inc({ destination, action }, n);
+    }
     for (const [destination, byCode] of this.#failures)
       for (const [code, n] of byCode) metrics.failClosed.inc({ destination, code }, n);
     for (const [reason, n] of this.#dlq) metrics.dlqRecords.inc({ reason }, n);
   }
 }
 
-function inner(map: Map<string, Map<string, number>>, key: string): Map<string, number> {
+function inner<K>(map: Map<string, Map<K, number>>, key: string): Map<K, number> {
   let m = map.get(key);
   if (!m) {
     m = new Map();
@@ -256,6 +263,6 @@ function actionName(action: string): string {
   return name;
 }
 
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+function bump<K>(map: Map<K, number>, key: K, n = 1): void {
+  map.set(key, (map.get(key) ?? 0) + n);
 }

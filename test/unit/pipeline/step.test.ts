@@ -78,6 +78,30 @@ describe('the batch step: policy audit entries', () => {
     assert.equal(await total('phigate_dlq_records_total'), 1);
   });
 
+  test('field-action counts are the actions of the audited decisions, per destination and action', async () => {
+    const d = await track(segmentDriver({ maxRecords: 7 }));
+    const kinds = ['search', 'booked', 'page', 'identify'] as const;
+    d.pipe(
+      0,
+      Array.from({ length: 40 }, (_, i) => segmentEvent(kinds[i % kinds.length] ?? 'page', i)),
+    );
+    await d.run();
+    const expected = new Map<string, number>();
+    for (const { entry } of d.auditEntries()) {
+      if (entry.kind !== 'event') continue;
+      for (const action of Object.values(entry.fields as Record<string, string>)) {
+        const label = `${entry.destination}/${action.split(':')[0]}`;
+        expected.set(label, (expected.get(label) ?? 0) + 1);
+      }
+    }
+    const counted = new Map<string, number>();
+    const text = await d.registry.getSingleMetricAsString('phigate_field_actions_total');
+    for (const [, destination, action, n] of text.matchAll(/destination="([^"]+)",action="([^"]+)"\} (\d+)/g))
+      counted.set(`${destination}/${action}`, Number(n));
+    assert.ok(expected.size > 5, 'the events exercise several actions');
+    assert.deepEqual(counted, expected);
+  });
+
   test('a transaction abandoned after the policy entries committed does not bring them back', async () => {
     const d = await track(segmentDriver({ maxRecords: 1 }));
     d.pipe(0, [segmentEvent('search', 1), segmentEvent('booked', 2)]);
