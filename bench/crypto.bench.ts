@@ -3,7 +3,8 @@
  * Target (crypto brief): JWE with CEK reuse <= 15 µs amortized per value. Each case runs a warm-up,
  * then the median of 5 timed rounds; amortized = total time / values (RSA operations included).
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { gcmBackend, gcmBackends, openGcm } from '../src/crypto/gcm.ts';
 import { createHmacHasher } from '../src/crypto/hmac.ts';
 import { createJweEncryptor } from '../src/crypto/jwe.ts';
 import { createRsaOaepEncryptor } from '../src/crypto/rsa-oaep.ts';
@@ -26,7 +27,23 @@ function measure(name: string, perRound: number, fn: (value: string) => string):
   if (sink === 0) console.log('unreachable');
 }
 
-console.log(`node ${process.version}, ${process.platform}/${process.arch}\n`);
+console.log(
+  `node ${process.version}, ${process.platform}/${process.arch}; JWE seals with ${gcmBackend.name}\n`,
+);
+// the AES-256-GCM step of a JWE value alone, each implementation (src/crypto/gcm.ts)
+for (const backend of gcmBackends()) {
+  const sealer = openGcm(
+    randomBytes(32),
+    Buffer.from('eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0'),
+    backend,
+  );
+  const iv = Buffer.alloc(12);
+  let counter = 0;
+  measure(`aes-256-gcm seal (${backend})`, 200_000, (v) => {
+    iv.writeUInt32BE(counter++, 8);
+    return sealer.seal(iv, v);
+  });
+}
 for (const bits of [3072, 2048]) {
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   const jwe = createJweEncryptor({ kid: `bench-${bits}`, publicKey }); // defaults: 10000 values / 60 s
