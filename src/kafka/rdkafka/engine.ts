@@ -49,6 +49,9 @@ export function transactionalId(config: Config): string {
 /** At most this many consumed batches (of up to PHIGATE_BATCH_MAX_RECORDS each) commit in one transaction. */
 const TRANSACTION_BATCHES = 2;
 
+/** What a fetch made while a transaction commits races against: that transaction's end. */
+const COMMITTED = Symbol('committed');
+
 // a CommonJS module: its classes come from the default export
 const { KafkaConsumer: Consumer } = rdkafka;
 
@@ -159,17 +162,26 @@ export class RdkafkaEngine implements KafkaEngine {
    * quiet a transaction carries one small batch at once. Transactions stay strictly in order, one
    * at a time. Batches fetched in an earlier rebalance generation than the one committing are given
    * up: the eager rebalance reset every position to the committed offsets.
+   *
+   * A fetch waits up to PHIGATE_BATCH_MAX_MS for its first record. One made while a transaction
+   * commits stops holding up the batches in hand once that transaction has committed: they go
+   * into the next transaction at once, and what the fetch brings later starts the group after.
+   * (Waiting for it held a batch back for up to 100 ms whenever the input paused for a moment:
+   * the p99 at half load was those moments.)
    */
   async #run(step: Step): Promise<void> {
     let previous: Promise<void> | undefined;
     let committing = false;
     let carried: { batches: PartitionBatch[]; epoch: number } | undefined;
+    /** A fetch made while a transaction committed, not awaited yet: the next group's first. */
+    let pending: Promise<PartitionBatch[] | undefined> | undefined;
     try {
       while (!this.#stopping) {
         let next = carried;
         carried = undefined;
         if (next === undefined) {
-          const batches = await this.#fetch();
+          const batches = await (pending ?? this.#fetch());
+          pending = undefined;
           if (batches === undefined) continue;
           next = { batches, epoch: this.#epoch };
         }
@@ -177,7 +189,15 @@ export class RdkafkaEngine implements KafkaEngine {
         const group = [next.batches];
         const attempts = [begin(step, next.batches)];
         while (committing && group.length < TRANSACTION_BATCHES && !this.#stopping) {
-          const batches = await this.#fetch();
+          const fetching = this.#fetch();
+          const batches = await Promise.race([
+            fetching,
+            (previous as Promise<void>).then((): typeof COMMITTED => COMMITTED),
+          ]);
+          if (batches === COMMITTED) {
+            pending = fetching; // the batches in hand commit now; this fetch starts the next group
+            break;
+          }
           if (batches === undefined) break;
           if (this.#epoch !== epoch) {
             carried = { batches, epoch: this.#epoch }; // a new generation: its own transaction
@@ -196,6 +216,7 @@ export class RdkafkaEngine implements KafkaEngine {
       }
     } finally {
       await previous;
+      await pending?.catch(() => undefined); // a consume in flight ends before the client is closed
     }
   }
 
