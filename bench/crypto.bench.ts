@@ -35,7 +35,7 @@ for (const backend of gcmBackends()) {
   const sealer = openGcm(
     randomBytes(32),
     Buffer.from('eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0'),
-    backend,
+    { backend },
   );
   const iv = Buffer.alloc(12);
   let counter = 0;

@@ -12,9 +12,14 @@
  * them from a per-key counter). The symbols come from the OpenSSL inside the running Node binary,
  * the same code node:crypto runs. The key and each plaintext copy are wiped when done with.
  *
- *   open(key: Buffer(32), aad: Buffer) → handle
- *   seal(handle, iv: Buffer(12), plaintext: string) → "BASE64URL(iv).BASE64URL(ciphertext).BASE64URL(tag)"
- *   close(handle)              the context and AAD are freed at once (also when the handle is collected)
+ *   open(key: Buffer(32), aad: Buffer, prefix: Buffer) → handle
+ *   seal(handle, iv: Buffer(12), plaintext: string)
+ *     → prefix ‖ "BASE64URL(iv).BASE64URL(ciphertext).BASE64URL(tag)", one flat string
+ *   close(handle)              the context, AAD and prefix are freed at once (also when the handle is collected)
+ *
+ * The prefix (a JWE's constant "header.encrypted-key." for the key's window, ASCII) is written in
+ * front here: concatenated in JavaScript, every value would be a rope that the Avro writer then
+ * copies flat again.
  */
 #include <node_api.h>
 #include <openssl/crypto.h>
@@ -31,6 +36,8 @@ typedef struct {
   EVP_CIPHER_CTX *ctx;
   unsigned char *aad;
   size_t aad_len;
+  char *prefix;
+  size_t prefix_len;
 } sealer_t;
 
 static void sealer_release(sealer_t *s) {
@@ -40,6 +47,8 @@ static void sealer_release(sealer_t *s) {
   }
   free(s->aad);
   s->aad = NULL;
+  free(s->prefix);
+  s->prefix = NULL;
 }
 
 static void sealer_finalize(napi_env env, void *data, void *hint) {
@@ -96,19 +105,21 @@ static size_t b64url(const unsigned char *in, size_t len, char *out) {
 static size_t b64url_len(size_t n) { return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1); }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  unsigned char *key, *aad;
-  size_t key_len, aad_len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return fail(env, "open(key, aad)");
+  size_t argc = 3;
+  napi_value argv[3];
+  unsigned char *key, *aad, *prefix;
+  size_t key_len, aad_len, prefix_len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "open(key, aad, prefix)");
   if (!buffer_arg(env, argv[0], &key, &key_len) || key_len != KEY_BYTES) return fail(env, "the key must be 32 bytes");
   if (!buffer_arg(env, argv[1], &aad, &aad_len)) return fail(env, "the AAD must be a Buffer");
+  if (!buffer_arg(env, argv[2], &prefix, &prefix_len)) return fail(env, "the prefix must be a Buffer");
 
   sealer_t *s = calloc(1, sizeof *s);
   if (s == NULL) return fail(env, "out of memory");
   s->aad = malloc(aad_len == 0 ? 1 : aad_len);
+  s->prefix = malloc(prefix_len == 0 ? 1 : prefix_len);
   s->ctx = EVP_CIPHER_CTX_new();
-  if (s->aad == NULL || s->ctx == NULL ||
+  if (s->aad == NULL || s->prefix == NULL || s->ctx == NULL ||
       EVP_EncryptInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
       EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_IVLEN, IV_BYTES, NULL) != 1 ||
       EVP_EncryptInit_ex(s->ctx, NULL, NULL, key, NULL) != 1) {
@@ -118,6 +129,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   memcpy(s->aad, aad, aad_len);
   s->aad_len = aad_len;
+  memcpy(s->prefix, prefix, prefix_len);
+  s->prefix_len = prefix_len;
   napi_value handle;
   if (napi_create_external(env, s, sealer_finalize, NULL, &handle) != napi_ok) {
     sealer_release(s);
@@ -143,7 +156,7 @@ static napi_value js_seal(napi_env env, napi_callback_info info) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, argv[2], NULL, 0, &len) != napi_ok) return fail(env, "plaintext");
   /* plaintext and ciphertext side by side; then the encoded output */
-  size_t out_len = b64url_len(IV_BYTES) + 1 + b64url_len(len) + 1 + b64url_len(TAG_BYTES);
+  size_t out_len = s->prefix_len + b64url_len(IV_BYTES) + 1 + b64url_len(len) + 1 + b64url_len(TAG_BYTES);
   size_t need = (len + 1) + len + TAG_BYTES + out_len;
   unsigned char stack[STACK_BYTES];
   unsigned char *mem = need <= sizeof stack ? stack : malloc(need);
@@ -162,7 +175,9 @@ static napi_value js_seal(napi_env env, napi_callback_info info) {
 
   napi_value result = NULL;
   if (ok) {
-    size_t o = b64url(iv, IV_BYTES, out);
+    memcpy(out, s->prefix, s->prefix_len);
+    size_t o = s->prefix_len;
+    o += b64url(iv, IV_BYTES, out + o);
     out[o++] = '.';
     o += b64url(ct, len, out + o);
     out[o++] = '.';

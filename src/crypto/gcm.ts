@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 export type GcmBackendName = 'native' | 'node:crypto';
 
 export interface GcmSealer {
-  /** `BASE64URL(iv).BASE64URL(ciphertext).BASE64URL(tag)` of one UTF-8 value. */
+  /** The sealer's prefix, then `BASE64URL(iv).BASE64URL(ciphertext).BASE64URL(tag)` of one UTF-8 value. */
   seal(iv: Buffer, plaintext: string): string;
   /** Frees the key at once (the native context wipes its key schedule); sealing after it throws. */
   close(): void;
@@ -29,8 +29,18 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+export interface GcmOptions {
+  /**
+   * Printable ASCII put in front of every sealed value (a JWE's "header.encrypted-key."): the native
+   * sealer writes it into the one string it returns, where a JavaScript concatenation would make a
+   * rope that the Avro writer copies flat again.
+   */
+  readonly prefix?: string;
+  readonly backend?: GcmBackendName;
+}
+
 interface NativeAead {
-  open(key: Buffer, aad: Buffer): object;
+  open(key: Buffer, aad: Buffer, prefix: Buffer): object;
   seal(handle: object, iv: Buffer, plaintext: string): string;
   close(handle: object): void;
 }
@@ -55,12 +65,14 @@ export function gcmBackends(): GcmBackendName[] {
 }
 
 /** A sealer for one 32-byte key and AAD. The caller may wipe `key` afterwards: neither keeps it. */
-export function openGcm(key: Buffer, aad: Buffer, backend: GcmBackendName = gcmBackend.name): GcmSealer {
+export function openGcm(key: Buffer, aad: Buffer, options: GcmOptions = {}): GcmSealer {
+  const { prefix = '', backend = gcmBackend.name } = options;
   if (key.length !== KEY_BYTES) throw new RangeError('AES-256-GCM needs a 32-byte key');
+  if (!/^[\x20-\x7e]*$/.test(prefix)) throw new RangeError('the prefix must be printable ASCII');
   if (backend === 'native') {
     if (!('aead' in native)) throw new Error(`the native AES-GCM is not available: ${native.reason}`);
     const { aead } = native;
-    const handle = aead.open(key, aad);
+    const handle = aead.open(key, aad, Buffer.from(prefix, 'latin1'));
     return { seal: (iv, plaintext) => aead.seal(handle, iv, plaintext), close: () => aead.close(handle) };
   }
   let cek: KeyObject | undefined = createSecretKey(Buffer.from(key)); // a copy: the caller may wipe its own
@@ -69,7 +81,7 @@ export function openGcm(key: Buffer, aad: Buffer, backend: GcmBackendName = gcmB
     seal: (iv, plaintext) => {
       if (cek === undefined) throw new Error('the sealer is closed');
       const { ciphertext, tag } = sealA256Gcm(cek, iv, header, plaintext);
-      return `${iv.toString('base64url')}.${ciphertext}.${tag}`;
+      return `${prefix}${iv.toString('base64url')}.${ciphertext}.${tag}`;
     },
     close: () => {
       cek = undefined;

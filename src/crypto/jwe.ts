@@ -8,8 +8,8 @@
  *
  * Cost: one RSA operation serves a window of values. A content key (CEK) is used for at most
  * `maxValues` values and `maxAgeMs` ms, whichever comes first; then a new CEK is drawn and wrapped.
- * The first two segments are therefore constant within a window and precomputed as one string, and
- * the AES-GCM key is set up once per window (gcm.ts: one native cipher context per CEK).
+ * The first two segments are therefore constant within a window; the window's AES-GCM sealer (gcm.ts:
+ * one native cipher context per CEK) writes them in front of each value's IV, ciphertext and tag.
  *
  * IV construction (NIST SP 800-38D §8.2.1, deterministic): 4 random bytes drawn with each CEK,
  * then an 8-byte big-endian counter starting at 0. Why not 12 random bytes per value: with random
@@ -77,7 +77,6 @@ export function createJweEncryptor(opts: JweOptions): Encryptor {
   // Window state. Invariant: `counter` < maxValues <= 2^32 while `sealer` (the CEK) is in use, so
   // each (cek, iv) pair is used once.
   let sealer: GcmSealer | undefined;
-  let prefix = ''; // "<header>.<encrypted key>."
   let startedAt = 0;
   let counter = 0;
   const iv = Buffer.alloc(IV_BYTES); // reused: each seal reads it at once
@@ -94,9 +93,9 @@ export function createJweEncryptor(opts: JweOptions): Encryptor {
     );
     sealer?.close();
     sealer = undefined; // should opening fail, the next value starts a window again
-    sealer = openGcm(cekBytes, aad);
+    // every value: "<header>.<encrypted key>." (the window's constant part), then IV, ciphertext, tag
+    sealer = openGcm(cekBytes, aad, { prefix: `${headerSegment}.${wrapped.toString('base64url')}.` });
     cekBytes.fill(0); // the sealer holds the key now
-    prefix = `${headerSegment}.${wrapped.toString('base64url')}.`;
     ivPrefix.copy(iv, 0);
     startedAt = at;
     counter = 0;
@@ -113,7 +112,7 @@ export function createJweEncryptor(opts: JweOptions): Encryptor {
       iv.writeUInt32BE(Math.floor(counter / 2 ** 32), IV_PREFIX_BYTES);
       iv.writeUInt32BE(counter >>> 0, IV_PREFIX_BYTES + 4);
       counter++;
-      return prefix + (sealer as GcmSealer).seal(iv, plaintext);
+      return (sealer as GcmSealer).seal(iv, plaintext);
     } catch (err) {
       // Never the value in the message; the cause is a crypto/TypeError without payload bytes.
       throw new PhiGateError('PHIGATE_ERR_ACTION', `jwe encryption failed for kid '${kid}'`, { cause: err });

@@ -38,7 +38,7 @@ describe('AES-256-GCM sealers', () => {
   for (const backend of gcmBackends()) {
     describe(backend, () => {
       test('matches RFC 7516 Appendix A.1', () => {
-        const sealer = openGcm(RFC.cek, RFC.aad, backend);
+        const sealer = openGcm(RFC.cek, RFC.aad, { backend });
         assert.equal(
           sealer.seal(RFC.iv, RFC.plaintext),
           `${RFC.iv.toString('base64url')}.${RFC.ciphertext}.${RFC.tag}`,
@@ -48,7 +48,7 @@ describe('AES-256-GCM sealers', () => {
       test('one key, many IVs: each value opens with its own IV, the key and the AAD', () => {
         const key = randomBytes(32);
         const aad = Buffer.from('eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIiwia2lkIjoiazEifQ');
-        const sealer = openGcm(key, aad, backend);
+        const sealer = openGcm(key, aad, { backend });
         const values = ['', 'a', 'Jane Example', 'ü€😀 not ASCII', 'x'.repeat(5000), '\u0000'];
         const iv = Buffer.alloc(12);
         values.forEach((v, i) => {
@@ -63,7 +63,7 @@ describe('AES-256-GCM sealers', () => {
       test('the caller may wipe its key after opening; a closed sealer refuses to seal', () => {
         const key = randomBytes(32);
         const copy = Buffer.from(key);
-        const sealer = openGcm(key, Buffer.alloc(0), backend);
+        const sealer = openGcm(key, Buffer.alloc(0), { backend });
         key.fill(0);
         const sealed = sealer.seal(Buffer.alloc(12, 7), 'Jane Example');
         assert.equal(open(sealed, copy, Buffer.alloc(0)), 'Jane Example');
@@ -71,9 +71,18 @@ describe('AES-256-GCM sealers', () => {
         assert.throws(() => sealer.seal(Buffer.alloc(12, 8), 'Jane Example'), /closed/);
       });
 
+      test('the prefix leads every sealed value; it must be printable ASCII', () => {
+        const sealer = openGcm(RFC.cek, RFC.aad, { prefix: 'header.key.', backend });
+        assert.equal(
+          sealer.seal(RFC.iv, RFC.plaintext),
+          `header.key.${RFC.iv.toString('base64url')}.${RFC.ciphertext}.${RFC.tag}`,
+        );
+        assert.throws(() => openGcm(RFC.cek, RFC.aad, { prefix: 'é', backend }), /printable ASCII/);
+      });
+
       test('wrong key and IV sizes are refused', () => {
-        assert.throws(() => openGcm(Buffer.alloc(16), Buffer.alloc(0), backend), /32-byte/);
-        const sealer = openGcm(Buffer.alloc(32), Buffer.alloc(0), backend);
+        assert.throws(() => openGcm(Buffer.alloc(16), Buffer.alloc(0), { backend }), /32-byte/);
+        const sealer = openGcm(Buffer.alloc(32), Buffer.alloc(0), { backend });
         assert.throws(() => sealer.seal(Buffer.alloc(16), 'x'), /12 bytes/);
       });
     });
@@ -82,7 +91,7 @@ describe('AES-256-GCM sealers', () => {
   test('both give the same bytes for the same key, IV, AAD and value', () => {
     const key = randomBytes(32);
     const aad = randomBytes(40);
-    const [a, b] = gcmBackends().map((name) => openGcm(key, aad, name)) as [
+    const [a, b] = gcmBackends().map((backend) => openGcm(key, aad, { prefix: 'eyJ.a2V5.', backend })) as [
       ReturnType<typeof openGcm>,
       ReturnType<typeof openGcm>,
     ];
