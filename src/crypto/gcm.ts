@@ -90,7 +90,7 @@ export function openGcm(key: Buffer, aad: Buffer, options: GcmOptions = {}): Gcm
 }
 
 /** AES-256-GCM of one value with node:crypto: the ciphertext and tag segments (base64url). */
-export function sealA256Gcm(
+function sealA256Gcm(
   cek: KeyObject | Buffer,
   iv: Buffer,
   aad: Buffer,
