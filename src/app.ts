@@ -93,7 +93,7 @@ export function createApp(config: Config, options: AppOptions): App {
     if (gcmBackend.name !== 'native')
       logger.warn(
         { reason: gcmBackend.reason },
-        'native AES-GCM (native/aead) not loaded: JWE values are sealed with node:crypto, about 15x slower per value',
+        'native AES-GCM (native/aead) not loaded: JWE values are sealed with node:crypto, about 12x slower per value',
       );
     await health.start();
     closers.push({ name: 'http', close: () => health.close() });

@@ -3,9 +3,9 @@
  * values each under its own IV. Two implementations of the one function, the same bytes out:
  *
  *   native       native/aead (OpenSSL's EVP, the copy inside the running Node binary): one cipher
- *                context per key, reused for every value; about 0.3 µs a value
+ *                context per key, reused for every value; 0.26 µs a value (bench/crypto.bench.ts)
  *   node:crypto  a cipher object per value, as node:crypto requires (one IV per cipher object);
- *                about 4.5 µs a value, most of it the object's set-up: the largest single cost of a
+ *                3.1 µs a value, most of it the object's set-up: the largest single cost of a
  *                pipeline that encrypts (BENCHMARKS.md)
  *
  * The native module is built by the set-up (deploy/local/deps.sh) and in the image; where it is
