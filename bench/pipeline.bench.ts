@@ -23,7 +23,7 @@
  *
  * Each run uses its own topics, groups and subjects (prefix bench-<run>) and deletes them after.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -35,6 +35,7 @@ import YAML from 'yaml';
 import { ENV_VARS, OUTPUT_COMPRESSIONS, type OutputCompression } from '../src/config/schema.ts';
 import { registerCodecs } from '../src/kafka/kafkajs/compression.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
+import { deployedRuntime } from './lib/deployed.ts';
 import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
 import { committed, endOffsets, fill, follow, type Latency, latency } from './lib/kafka.ts';
 import { type Measurable, Measured, Members } from './lib/proc.ts';
@@ -128,20 +129,15 @@ async function createTopic(topic: string): Promise<void> {
 }
 
 /**
- * The process settings phi-gate runs with in the base Kubernetes deployment (its container's
- * NODE_OPTIONS and MALLOC_ARENA_MAX): phi-gate is measured as it is shipped, not with Node's defaults.
+ * phi-gate runs as shipped (bench/lib/deployed.ts): the image's node flags and the deployment's
+ * NODE_OPTIONS and MALLOC_ARENA_MAX, not Node's defaults. BENCH_NODE_FLAGS replaces the image's
+ * flags (empty: none) and BENCH_NODE_OPTIONS is appended to NODE_OPTIONS, for before/after runs.
  */
-const DEPLOYED_RUNTIME: { NODE_OPTIONS?: string; MALLOC_ARENA_MAX?: string } = (() => {
-  const manifest = YAML.parse(readFileSync(join(root, 'deploy', 'k8s', 'base', 'deployment.yaml'), 'utf8'));
-  const env: { name: string; value?: string }[] = manifest.spec.template.spec.containers[0].env ?? [];
-  const value = (name: string) => env.find((e) => e.name === name)?.value;
-  const out: { NODE_OPTIONS?: string; MALLOC_ARENA_MAX?: string } = {};
-  for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'] as const) {
-    const v = value(name);
-    if (v !== undefined) out[name] = String(v);
-  }
-  return out;
-})();
+const DEPLOYED = deployedRuntime(root);
+const NODE_FLAGS =
+  process.env.BENCH_NODE_FLAGS === undefined
+    ? DEPLOYED.nodeFlags
+    : process.env.BENCH_NODE_FLAGS.split(' ').filter((f) => f.length > 0);
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -333,9 +329,9 @@ async function phigate(
     PHIGATE_COMPRESSION: options.compression,
     PHIGATE_LOG_LEVEL: 'warn',
     PHIGATE_KAFKA_ENGINE: engine,
-    ...DEPLOYED_RUNTIME,
+    ...DEPLOYED.env,
     ...(process.env.BENCH_NODE_OPTIONS
-      ? { NODE_OPTIONS: `${DEPLOYED_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_NODE_OPTIONS}`.trim() }
+      ? { NODE_OPTIONS: `${DEPLOYED.env.NODE_OPTIONS ?? ''} ${process.env.BENCH_NODE_OPTIONS}`.trim() }
       : {}),
   });
   const ports: number[] = [];
@@ -346,7 +342,7 @@ async function phigate(
     const member = i === 0 ? name : `${name}-${i + 1}`;
     // one transactional id per member: on one host they would share the host name's
     const environment = { ...env(port), PHIGATE_INSTANCE_ID: member };
-    members.push(new Measured(member, process.execPath, [main, 'run'], environment));
+    members.push(new Measured(member, process.execPath, [...NODE_FLAGS, main, 'run'], environment));
   }
   const proc = new Members(members);
   const deadline = Date.now() + 60_000;
