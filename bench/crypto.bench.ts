@@ -4,9 +4,10 @@
  * then the median of 5 timed rounds; amortized = total time / values (RSA operations included).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { gcmBackend, gcmBackends, openGcm } from '../src/crypto/gcm.ts';
+import { openGcm } from '../src/crypto/gcm.ts';
 import { createHmacHasher } from '../src/crypto/hmac.ts';
 import { createJweEncryptor } from '../src/crypto/jwe.ts';
+import { cryptoBackend, cryptoBackends } from '../src/crypto/native.ts';
 import { createRsaOaepEncryptor } from '../src/crypto/rsa-oaep.ts';
 import { createSha256Hasher } from '../src/crypto/sha256.ts';
 
@@ -28,10 +29,10 @@ function measure(name: string, perRound: number, fn: (value: string) => string):
 }
 
 console.log(
-  `node ${process.version}, ${process.platform}/${process.arch}; JWE seals with ${gcmBackend.name}\n`,
+  `node ${process.version}, ${process.platform}/${process.arch}; JWE seals and HMACs with ${cryptoBackend.name}\n`,
 );
 // the AES-256-GCM step of a JWE value alone, each implementation (src/crypto/gcm.ts)
-for (const backend of gcmBackends()) {
+for (const backend of cryptoBackends()) {
   const sealer = openGcm(
     randomBytes(32),
     Buffer.from('eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0'),
@@ -55,8 +56,13 @@ for (const bits of [3072, 2048]) {
   const oaep = createRsaOaepEncryptor({ kid: `bench-${bits}`, publicKey });
   measure(`rsa-oaep-256 RSA-${bits}`, 5_000, (v) => oaep.encrypt(v));
 }
-const hmac = createHmacHasher(Buffer.alloc(32, 7));
-measure('hash (HMAC-SHA256, 32-byte key)', 200_000, hmac);
+// the hash action, each implementation (src/crypto/hmac.ts)
+for (const backend of cryptoBackends())
+  measure(
+    `hash (HMAC-SHA256, 32-byte key; ${backend})`,
+    200_000,
+    createHmacHasher(Buffer.alloc(32, 7), backend),
+  );
 const sha = createSha256Hasher('email');
 measure('sha256: email', 200_000, sha);
 const phone = createSha256Hasher('phone');

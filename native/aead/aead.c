@@ -20,10 +20,24 @@
  * The prefix (a JWE's constant "header.encrypted-key." for the key's window, ASCII) is written in
  * front here: concatenated in JavaScript, every value would be a rope that the Avro writer then
  * copies flat again.
+ *
+ * HMAC-SHA256 for the `hash` action and keyed pseudonyms (src/crypto/hmac.ts), RFC 2104 with the
+ * two padded key blocks absorbed once per key: each value then costs two SHA-256 runs of one or two
+ * blocks, on stack copies of the two absorbed states, and no allocation.
+ *
+ *   hmacOpen(key: Buffer) → handle      a key longer than the 64-byte block is hashed first
+ *   hmac(handle, value: string) → lowercase hex of HMAC-SHA256(key, UTF-8 value)
+ *   hmacClose(handle)                    the absorbed states are wiped (also when the handle is collected)
+ *
+ * It uses OpenSSL's SHA256_Init/Update/Final: deprecated in OpenSSL 3 in favour of EVP, whose
+ * context copy allocates per call, but exported by Node and the same SHA-256 code. Lone surrogates
+ * become U+FFFD, as node:crypto's UTF-8 does.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +72,20 @@ static void sealer_finalize(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+/* Each handle is tagged with its kind: a handle of the other kind is refused, never reinterpreted. */
+static const napi_type_tag SEALER_TAG = {0x8f1c2a6b5d3e4f70ULL, 0x91a2b3c4d5e6f708ULL};
+static const napi_type_tag HMAC_TAG = {0x3b7d9e1f2a4c6e80ULL, 0x5f6e7d8c9bab0c1dULL};
+
+static void *tagged_arg(napi_env env, napi_value v, const napi_type_tag *tag) {
+  napi_valuetype t;
+  bool is = false;
+  void *data = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_check_object_type_tag(env, v, tag, &is) != napi_ok || !is) return NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
+  return data;
+}
+
 static napi_value fail(napi_env env, const char *message) {
   napi_throw_error(env, "PHIGATE_ERR_GCM", message);
   return NULL;
@@ -69,13 +97,7 @@ static int buffer_arg(napi_env env, napi_value v, unsigned char **data, size_t *
   return napi_get_buffer_info(env, v, (void **)data, len) == napi_ok;
 }
 
-static sealer_t *sealer_arg(napi_env env, napi_value v) {
-  napi_valuetype t;
-  void *data = NULL;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
-  return (sealer_t *)data;
-}
+static sealer_t *sealer_arg(napi_env env, napi_value v) { return (sealer_t *)tagged_arg(env, v, &SEALER_TAG); }
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -135,6 +157,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (napi_create_external(env, s, sealer_finalize, NULL, &handle) != napi_ok) {
     sealer_release(s);
     free(s);
+    return fail(env, "open failed");
+  }
+  if (napi_type_tag_object(env, handle, &SEALER_TAG) != napi_ok) {
+    sealer_release(s); /* the handle's finalizer frees the rest */
     return fail(env, "open failed");
   }
   return handle;
@@ -199,11 +225,114 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define SHA256_BLOCK 64
+#define SHA256_LEN 32
+
+typedef struct {
+  SHA256_CTX inner; /* after (K xor ipad) */
+  SHA256_CTX outer; /* after (K xor opad) */
+  int open;
+} hmac_t;
+
+static void hmac_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  OPENSSL_cleanse(data, sizeof(hmac_t));
+  free(data);
+}
+
+static hmac_t *hmac_arg(napi_env env, napi_value v) { return (hmac_t *)tagged_arg(env, v, &HMAC_TAG); }
+
+static napi_value js_hmac_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  unsigned char *key;
+  size_t key_len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "hmacOpen(key)");
+  if (!buffer_arg(env, argv[0], &key, &key_len) || key_len == 0) return fail(env, "the HMAC key must be a non-empty Buffer");
+  hmac_t *h = calloc(1, sizeof *h);
+  if (h == NULL) return fail(env, "out of memory");
+  unsigned char k[SHA256_BLOCK] = {0}, ipad[SHA256_BLOCK], opad[SHA256_BLOCK];
+  if (key_len > SHA256_BLOCK) SHA256(key, key_len, k); /* RFC 2104 §2: a long key is hashed first */
+  else memcpy(k, key, key_len);
+  for (int i = 0; i < SHA256_BLOCK; i++) {
+    ipad[i] = k[i] ^ 0x36;
+    opad[i] = k[i] ^ 0x5c;
+  }
+  int ok = SHA256_Init(&h->inner) == 1 && SHA256_Update(&h->inner, ipad, SHA256_BLOCK) == 1 &&
+           SHA256_Init(&h->outer) == 1 && SHA256_Update(&h->outer, opad, SHA256_BLOCK) == 1;
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
+  napi_value handle;
+  if (!ok || napi_create_external(env, h, hmac_finalize, NULL, &handle) != napi_ok) {
+    hmac_finalize(env, h, NULL);
+    return fail(env, "HMAC-SHA256 initialisation failed");
+  }
+  if (napi_type_tag_object(env, handle, &HMAC_TAG) != napi_ok) {
+    OPENSSL_cleanse(h, sizeof *h); /* never opened; the handle's finalizer frees it */
+    return fail(env, "HMAC-SHA256 initialisation failed");
+  }
+  h->open = 1;
+  return handle;
+}
+
+static napi_value js_hmac(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_valuetype t;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return fail(env, "hmac(handle, value)");
+  hmac_t *h = hmac_arg(env, argv[0]);
+  if (h == NULL) return fail(env, "not an HMAC key");
+  if (!h->open) return fail(env, "the HMAC key is closed");
+  if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_string) return fail(env, "the value must be a string");
+  size_t len = 0, copied = 0;
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &len) != napi_ok) return fail(env, "value");
+  unsigned char stack[STACK_BYTES];
+  unsigned char *m = len + 1 <= sizeof stack ? stack : malloc(len + 1);
+  if (m == NULL) return fail(env, "out of memory");
+  int ok = napi_get_value_string_utf8(env, argv[1], (char *)m, len + 1, &copied) == napi_ok && copied == len;
+  SHA256_CTX c;
+  unsigned char d[SHA256_LEN];
+  memcpy(&c, &h->inner, sizeof c);
+  ok = ok && SHA256_Update(&c, m, len) == 1 && SHA256_Final(d, &c) == 1;
+  memcpy(&c, &h->outer, sizeof c);
+  ok = ok && SHA256_Update(&c, d, SHA256_LEN) == 1 && SHA256_Final(d, &c) == 1;
+  OPENSSL_cleanse(m, len + 1);
+  if (m != stack) free(m);
+  OPENSSL_cleanse(&c, sizeof c);
+  napi_value result = NULL;
+  if (ok) {
+    static const char HEX[] = "0123456789abcdef";
+    char hex[2 * SHA256_LEN];
+    for (int i = 0; i < SHA256_LEN; i++) {
+      hex[2 * i] = HEX[d[i] >> 4];
+      hex[2 * i + 1] = HEX[d[i] & 15];
+    }
+    if (napi_create_string_latin1(env, hex, sizeof hex, &result) != napi_ok) result = NULL;
+  }
+  if (result == NULL) return fail(env, "HMAC-SHA256 failed");
+  return result;
+}
+
+static napi_value js_hmac_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "hmacClose(handle)");
+  hmac_t *h = hmac_arg(env, argv[0]);
+  if (h == NULL) return fail(env, "not an HMAC key");
+  OPENSSL_cleanse(h, sizeof *h); /* open = 0 */
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"seal", NULL, js_seal, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"hmacOpen", NULL, js_hmac_open, NULL, NULL, NULL, napi_default, NULL},
+      {"hmac", NULL, js_hmac, NULL, NULL, NULL, napi_default, NULL},
+      {"hmacClose", NULL, js_hmac_close, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof *props, props) != napi_ok) return NULL;
   return exports;

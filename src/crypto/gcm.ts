@@ -9,14 +9,12 @@
  *                pipeline that encrypts (BENCHMARKS.md)
  *
  * The native module is built by the set-up (deploy/local/deps.sh) and in the image; where it is
- * missing or does not load, node:crypto serves and `gcmBackend.reason` says why. Neither chooses an
- * IV: the caller's IVs must never repeat under a key (jwe.ts counts them).
+ * missing or does not load, node:crypto serves and `cryptoBackend.reason` says why (native.ts).
+ * Neither chooses an IV: the caller's IVs must never repeat under a key (jwe.ts counts them).
  * test/unit/crypto/gcm.test.ts pins both to RFC 7516 Appendix A.1 and to each other.
  */
 import { createCipheriv, createSecretKey, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
-
-export type GcmBackendName = 'native' | 'node:crypto';
+import { type CryptoBackendName, cryptoBackend, requireNative } from './native.ts';
 
 export interface GcmSealer {
   /** The sealer's prefix, then `BASE64URL(iv).BASE64URL(ciphertext).BASE64URL(tag)` of one UTF-8 value. */
@@ -36,42 +34,16 @@ export interface GcmOptions {
    * rope that the Avro writer copies flat again.
    */
   readonly prefix?: string;
-  readonly backend?: GcmBackendName;
-}
-
-interface NativeAead {
-  open(key: Buffer, aad: Buffer, prefix: Buffer): object;
-  seal(handle: object, iv: Buffer, plaintext: string): string;
-  close(handle: object): void;
-}
-
-function loadNative(): { aead: NativeAead } | { reason: string } {
-  try {
-    return { aead: createRequire(import.meta.url)('@phi-gate/aead') as NativeAead };
-  } catch (err) {
-    return { reason: (err as Error).message.split('\n')[0] ?? 'not loadable' };
-  }
-}
-
-const native = loadNative();
-
-/** The implementation `openGcm` uses by default; `reason` says why it is not the native one. */
-export const gcmBackend: { readonly name: GcmBackendName; readonly reason?: string } =
-  'aead' in native ? { name: 'native' } : { name: 'node:crypto', reason: native.reason };
-
-/** The implementations that can run here (tests compare them). */
-export function gcmBackends(): GcmBackendName[] {
-  return 'aead' in native ? ['native', 'node:crypto'] : ['node:crypto'];
+  readonly backend?: CryptoBackendName;
 }
 
 /** A sealer for one 32-byte key and AAD. The caller may wipe `key` afterwards: neither keeps it. */
 export function openGcm(key: Buffer, aad: Buffer, options: GcmOptions = {}): GcmSealer {
-  const { prefix = '', backend = gcmBackend.name } = options;
+  const { prefix = '', backend = cryptoBackend.name } = options;
   if (key.length !== KEY_BYTES) throw new RangeError('AES-256-GCM needs a 32-byte key');
   if (!/^[\x20-\x7e]*$/.test(prefix)) throw new RangeError('the prefix must be printable ASCII');
   if (backend === 'native') {
-    if (!('aead' in native)) throw new Error(`the native AES-GCM is not available: ${native.reason}`);
-    const { aead } = native;
+    const aead = requireNative('AES-GCM');
     const handle = aead.open(key, aad, Buffer.from(prefix, 'latin1'));
     return { seal: (iv, plaintext) => aead.seal(handle, iv, plaintext), close: () => aead.close(handle) };
   }
