@@ -20,12 +20,28 @@ export interface NativeCrypto {
   hmacClose(handle: object): void;
 }
 
+const FUNCTIONS = ['open', 'seal', 'close', 'hmacOpen', 'hmac', 'hmacClose'] as const;
+
 function load(): { module: NativeCrypto } | { reason: string } {
+  let module: unknown;
   try {
-    return { module: createRequire(import.meta.url)('@phi-gate/aead') as NativeCrypto };
+    module = createRequire(import.meta.url)('@phi-gate/aead');
   } catch (err) {
     return { reason: (err as Error).message.split('\n')[0] ?? 'not loadable' };
   }
+  return checkNative(module);
+}
+
+/**
+ * The loaded module if it has every function, else why not: a build older than this code (the set-up
+ * rebuilds it) serves all or nothing, never half. Exported for tests.
+ */
+export function checkNative(module: unknown): { module: NativeCrypto } | { reason: string } {
+  const functions = (module ?? {}) as Record<string, unknown>;
+  const missing = FUNCTIONS.filter((f) => typeof functions[f] !== 'function');
+  if (missing.length > 0)
+    return { reason: `native/aead is out of date, without ${missing.join(', ')}: rebuild it` };
+  return { module: module as NativeCrypto };
 }
 
 const loaded = load();

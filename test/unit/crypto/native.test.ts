@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { nativeCrypto } from '../../../src/crypto/native.ts';
+import { checkNative, nativeCrypto } from '../../../src/crypto/native.ts';
 
 describe('native/aead handles', { skip: nativeCrypto === undefined && 'native/aead is not built' }, () => {
   const native = nativeCrypto as NonNullable<typeof nativeCrypto>;
@@ -45,4 +45,14 @@ describe('native/aead handles', { skip: nativeCrypto === undefined && 'native/ae
     assert.throws(() => native.hmacOpen('key' as unknown as Buffer), /non-empty Buffer/);
     assert.throws(() => native.hmac(hmacKey(), 42 as unknown as string), /must be a string/);
   });
+});
+
+test('a native build older than the code is not used at all, and says why', () => {
+  const old = { open() {}, seal() {}, close() {} }; // before HMAC was added
+  assert.deepEqual(checkNative(old), {
+    reason: 'native/aead is out of date, without hmacOpen, hmac, hmacClose: rebuild it',
+  });
+  assert.ok('reason' in checkNative(undefined));
+  if (nativeCrypto !== undefined)
+    assert.equal((checkNative(nativeCrypto) as { module: object }).module, nativeCrypto);
 });
