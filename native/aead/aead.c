@@ -97,7 +97,28 @@ static int buffer_arg(napi_env env, napi_value v, unsigned char **data, size_t *
   return napi_get_buffer_info(env, v, (void **)data, len) == napi_ok;
 }
 
-static sealer_t *sealer_arg(napi_env env, napi_value v) { return (sealer_t *)tagged_arg(env, v, &SEALER_TAG); }
+typedef struct {
+  const napi_type_tag *tag;
+  const char *not_one; /* the error for any other value */
+} kind_t;
+
+static const kind_t SEALER = {&SEALER_TAG, "not a sealer"};
+static const kind_t HMAC_KEY = {&HMAC_TAG, "not an HMAC key"};
+
+/*
+ * The arguments of a call on a handle: exactly `argc` of them into `argv`, the first a handle of
+ * `kind`. Returns its data, or NULL with the exception thrown (`usage` for a wrong count).
+ */
+static void *handle_call(napi_env env, napi_callback_info info, size_t argc, napi_value *argv, const kind_t *kind, const char *usage) {
+  size_t got = argc;
+  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok || got != argc) {
+    fail(env, usage);
+    return NULL;
+  }
+  void *data = tagged_arg(env, argv[0], kind->tag);
+  if (data == NULL) fail(env, kind->not_one);
+  return data;
+}
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -167,14 +188,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_seal(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
   unsigned char *iv;
   size_t iv_len;
   napi_valuetype t;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "seal(handle, iv, plaintext)");
-  sealer_t *s = sealer_arg(env, argv[0]);
-  if (s == NULL) return fail(env, "not a sealer");
+  sealer_t *s = handle_call(env, info, 3, argv, &SEALER, "seal(handle, iv, plaintext)");
+  if (s == NULL) return NULL;
   if (s->ctx == NULL) return fail(env, "the sealer is closed");
   if (!buffer_arg(env, argv[1], &iv, &iv_len) || iv_len != IV_BYTES) return fail(env, "the IV must be 12 bytes");
   if (napi_typeof(env, argv[2], &t) != napi_ok || t != napi_string) return fail(env, "the plaintext must be a string");
@@ -216,12 +235,9 @@ static napi_value js_seal(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "close(handle)");
-  sealer_t *s = sealer_arg(env, argv[0]);
-  if (s == NULL) return fail(env, "not a sealer");
-  sealer_release(s);
+  sealer_t *s = handle_call(env, info, 1, argv, &SEALER, "close(handle)");
+  if (s != NULL) sealer_release(s);
   return NULL;
 }
 
@@ -240,8 +256,6 @@ static void hmac_finalize(napi_env env, void *data, void *hint) {
   OPENSSL_cleanse(data, sizeof(hmac_t));
   free(data);
 }
-
-static hmac_t *hmac_arg(napi_env env, napi_value v) { return (hmac_t *)tagged_arg(env, v, &HMAC_TAG); }
 
 static napi_value js_hmac_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -278,12 +292,10 @@ static napi_value js_hmac_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_hmac(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   napi_valuetype t;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return fail(env, "hmac(handle, value)");
-  hmac_t *h = hmac_arg(env, argv[0]);
-  if (h == NULL) return fail(env, "not an HMAC key");
+  hmac_t *h = handle_call(env, info, 2, argv, &HMAC_KEY, "hmac(handle, value)");
+  if (h == NULL) return NULL;
   if (!h->open) return fail(env, "the HMAC key is closed");
   if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_string) return fail(env, "the value must be a string");
   size_t len = 0, copied = 0;
@@ -316,12 +328,9 @@ static napi_value js_hmac(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_hmac_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "hmacClose(handle)");
-  hmac_t *h = hmac_arg(env, argv[0]);
-  if (h == NULL) return fail(env, "not an HMAC key");
-  OPENSSL_cleanse(h, sizeof *h); /* open = 0 */
+  hmac_t *h = handle_call(env, info, 1, argv, &HMAC_KEY, "hmacClose(handle)");
+  if (h != NULL) OPENSSL_cleanse(h, sizeof *h); /* open = 0 */
   return NULL;
 }
 
