@@ -80,25 +80,24 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** What the urlencoded serializer leaves alone: ASCII alphanumerics and *-._ */
-const FORM_SAFE = /^[A-Za-z0-9*\-._]*$/;
+/** What the urlencoded serializer leaves alone: ASCII alphanumerics and *-._ (by char code). */
+const FORM_SAFE = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._')
+  FORM_SAFE[c.charCodeAt(0)] = 1;
+
+function formSafe(code: number): boolean {
+  return code < 128 && FORM_SAFE[code] === 1;
+}
 
 /** Space → '+', every other byte of the UTF-8 outside the safe set → %XX (upper case). */
 function formEncode(text: string): string {
-  if (FORM_SAFE.test(text)) return text;
+  let i = 0;
+  while (i < text.length && formSafe(text.charCodeAt(i))) i++;
+  if (i === text.length) return text;
   let out = '';
   for (const b of Buffer.from(text, 'utf8')) {
     if (b === 0x20) out += '+';
-    else if (
-      (b >= 0x30 && b <= 0x39) ||
-      (b >= 0x41 && b <= 0x5a) ||
-      (b >= 0x61 && b <= 0x7a) ||
-      b === 0x2a ||
-      b === 0x2d ||
-      b === 0x2e ||
-      b === 0x5f
-    )
-      out += String.fromCharCode(b);
+    else if (formSafe(b)) out += String.fromCharCode(b);
     else out += `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
   }
   return out;
