@@ -16,9 +16,9 @@
 #      client's version, the Node ABI and the patch, so a warm set-up copies them instead of
 #      compiling (~2 min).
 #
-# It also builds native/aead (AES-256-GCM with one OpenSSL context per key, for JWE encryption; a
+# It also builds native/aead (AES-256-GCM for JWE encryption and HMAC-SHA256 for the hash action; a
 # few seconds against the same Node headers, nothing cached). Without it phi-gate falls back to
-# node:crypto, correct but slower (src/crypto/gcm.ts).
+# node:crypto, correct but slower (src/crypto/native.ts).
 #
 # Runtime needs only the shared libraries (libssl3, libsasl2-2, libzstd1, liblz4-1, libcurl4, zlib1g).
 set -euo pipefail
@@ -84,7 +84,7 @@ fi
 node -e "require('@confluentinc/kafka-javascript')" ||
   die "the native Kafka engine does not load; remove $cache and run again"
 
-say "building native/aead (AES-256-GCM for JWE values)"
+say "building native/aead (AES-256-GCM for JWE values, HMAC-SHA256)"
 npm_config_nodedir="$node_prefix" npm rebuild --foreground-scripts @phi-gate/aead >"$repo/.native-build.log" 2>&1 ||
   { tail -40 "$repo/.native-build.log" >&2; die "native/aead build failed (log: .native-build.log)"; }
 node -e "require('@phi-gate/aead')" || die "native/aead does not load"
