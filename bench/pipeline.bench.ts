@@ -18,7 +18,7 @@
  *   node bench/pipeline.bench.ts [--events 200000] [--backlog 1000000] [--json FILE]
  *     [--scenarios broker,passthrough,passthroughRdkafka,phigate,phigateKafkajs,phigateEncrypt,backlog]
  *     [--partitions 3]
- *     [--load 0.5] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N]
+ *     [--load 0.5 | --rate N] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N]
  *     [--partitions-concurrency N] [--compression none|gzip|zstd] [--keep]
  *
  * Each run uses its own topics, groups and subjects (prefix bench-<run>) and deletes them after.
@@ -59,6 +59,9 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     partitions: { type: 'string', default: '3' },
     load: { type: 'string', default: '0.5' },
+    // a fixed offered rate (events/s) for the latency phase instead of --load × the measured maximum:
+    // two builds compared at --load are offered different rates whenever their maxima differ
+    rate: { type: 'string' },
     'latency-seconds': { type: 'string', default: '20' },
     'batch-max-records': { type: 'string', default: String(ENV_VARS.PHIGATE_BATCH_MAX_RECORDS.default) },
     'batch-max-ms': { type: 'string', default: String(ENV_VARS.PHIGATE_BATCH_MAX_MS.default) },
@@ -77,6 +80,7 @@ const options = {
   backlogEvents: Number(args.backlog),
   partitions: Number(args.partitions),
   load: Number(args.load),
+  rate: args.rate === undefined ? undefined : Number(args.rate),
   latencySeconds: Number(args['latency-seconds']),
   batchMaxRecords: Number(args['batch-max-records']),
   batchMaxMs: Number(args['batch-max-ms']),
@@ -87,6 +91,8 @@ const options = {
 };
 if (!Number.isInteger(options.instances) || options.instances < 1)
   throw new Error('--instances: a positive integer');
+if (options.rate !== undefined && !(Number.isInteger(options.rate) && options.rate > 0))
+  throw new Error('--rate: a positive integer (events/s)');
 if (!OUTPUT_COMPRESSIONS.includes(options.compression))
   throw new Error(`--compression: one of ${OUTPUT_COMPRESSIONS.join(', ')}`);
 registerCodecs(); // the latency reader reads what phi-gate and the pass-through compress
@@ -194,7 +200,7 @@ async function broker(): Promise<Result> {
   const n = options.events;
   const max = await producerPerf(brokers, topic, n, recordBytes, -1);
   const consumed = await consumerPerf(brokers, topic, n);
-  const rate = Math.max(1, Math.round(max.recordsPerSec * options.load));
+  const rate = latencyRate(max.recordsPerSec);
   const lat = await producerPerf(brokers, topic, rate * options.latencySeconds, recordBytes, rate);
   return {
     eventsPerSec: max.recordsPerSec,
@@ -451,7 +457,7 @@ async function measure(
     if (afterThroughput) log(`${name}: ${describeDiagnostics(afterThroughput)}`);
     let lat: Latency | undefined;
     if (withLatency) {
-      const rate = Math.max(1, Math.round(eventsPerSec * options.load));
+      const rate = latencyRate(eventsPerSec);
       lat = await latency({
         kafka,
         registryUrl,
@@ -481,12 +487,17 @@ async function measure(
       cpuSecPerKEvents: (w.cpuTo - w.cpuFrom) / (events / 1000),
       events: n,
       notes: lat
-        ? `latency at ${Math.round(eventsPerSec * options.load)}/s offered, read from ${p.latencyTopic.slice(run.length + 1)} (${lat.samples} samples)`
+        ? `latency at ${latencyRate(eventsPerSec)}/s offered, read from ${p.latencyTopic.slice(run.length + 1)} (${lat.samples} samples)`
         : '',
     };
   } finally {
     await p.proc.stop();
   }
+}
+
+/** The latency phase's offered rate: --rate, or --load × the scenario's measured maximum. */
+function latencyRate(eventsPerSec: number): number {
+  return options.rate ?? Math.max(1, Math.round(eventsPerSec * options.load));
 }
 
 async function cleanup(): Promise<void> {
@@ -586,7 +597,7 @@ async function main(): Promise<void> {
     .join(' ')}`;
   console.log(`phi-gate pipeline benchmark — ${machine}`);
   console.log(
-    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.load * 100}% of max${options.instances > 1 ? `, ${options.instances} phi-gate instances per scenario` : ''}\n`,
+    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.rate === undefined ? `${options.load * 100}% of max` : `${options.rate}/s`}${options.instances > 1 ? `, ${options.instances} phi-gate instances per scenario` : ''}\n`,
   );
   console.log(table(results));
   for (const [name, r] of Object.entries(results)) if (r.notes) console.log(`  ${name}: ${r.notes}`);
