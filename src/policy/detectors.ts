@@ -154,7 +154,13 @@ export function compileScanner(mode: DetectorMode, custom: readonly ValuePattern
     let out = text;
     let digitsChecked = false;
     let digits = false;
-    for (const d of detectors) {
+    // The loop allocates nothing for a clean value, optimised or not: an index, not for…of (an
+    // array iterator is an object per detector until the scanner is optimised, and after each
+    // deoptimisation), and no closure in the loop body (a variable it captured would put a context
+    // object on the heap on every pass). Both were ~440 bytes a call, a fifth of the pipeline's
+    // allocation.
+    for (let i = 0; i < detectors.length; i++) {
+      const d = detectors[i] as Detector;
       if (d.needs === 'at' && out.indexOf('@') < 0) continue;
       if (d.needs === 'digits') {
         if (!digitsChecked) {
@@ -165,14 +171,8 @@ export function compileScanner(mode: DetectorMode, custom: readonly ValuePattern
       }
       d.regex.lastIndex = 0;
       if (!d.regex.test(out)) continue;
-      let found = false;
-      const accept = d.accept;
-      const replaced = out.replace(d.regex, (m) => {
-        if (accept !== undefined && !accept(m)) return m;
-        found = true;
-        return redact ? `[REDACTED:${d.kind}]` : m;
-      });
-      if (!found) continue;
+      const replaced = replaceMatches(out, d, redact);
+      if (replaced === undefined) continue;
       report(d.kind);
       if (redact) {
         out = replaced;
@@ -181,4 +181,16 @@ export function compileScanner(mode: DetectorMode, custom: readonly ValuePattern
     }
     return out;
   };
+}
+
+/** The text with the detector's accepted matches redacted (or kept, to flag); undefined if none was accepted. */
+function replaceMatches(text: string, d: Detector, redact: boolean): string | undefined {
+  let found = false;
+  const { accept } = d;
+  const replaced = text.replace(d.regex, (m) => {
+    if (accept !== undefined && !accept(m)) return m;
+    found = true;
+    return redact ? `[REDACTED:${d.kind}]` : m;
+  });
+  return found ? replaced : undefined;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Session } from 'node:inspector/promises';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { cardLayout, compileScanner, luhnValid, plausibleCard } from '../../../src/policy/detectors.ts';
@@ -89,6 +90,46 @@ describe('value detectors', () => {
     assert.deepEqual(redact(text), { out: text, kinds: [] });
   });
 });
+
+describe('value detectors: the cost of a clean value', () => {
+  test('scanning a value with nothing to find allocates nothing, also after a value with a match', async () => {
+    const scan = compileScanner('redact', [{ kind: 'member_id', regex: /M-[0-9]{8}/g }]);
+    assert.ok(scan);
+    const report = () => undefined;
+    // the pipeline's values are heap strings, not literals; a match first runs the replace path
+    const found = Buffer.from('mail a@b.co or call +1 (617) 555-0142').toString();
+    const clean = Buffer.from('Lisinopril 10 mg, 30 tablets, refill 2026-01-19').toString();
+    for (let i = 0; i < 2_000; i++) scan(i % 10 === 0 ? found : clean, report);
+    const session = new Session();
+    session.connect();
+    try {
+      // every allocated byte counted, including objects a scavenge already collected
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 64,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never);
+      const calls = 20_000;
+      for (let i = 0; i < calls; i++) scan(clean, report);
+      const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+        profile: { head: SampledNode };
+      };
+      // the sampler's own messages allocate a little; a context or iterator per detector was ~300 B a call
+      assert.ok(sampledBytes(profile.head) / calls < 16, `${sampledBytes(profile.head) / calls} B per call`);
+    } finally {
+      session.disconnect();
+    }
+  });
+});
+
+interface SampledNode {
+  readonly selfSize: number;
+  readonly children: readonly SampledNode[];
+}
+
+function sampledBytes(node: SampledNode): number {
+  return node.children.reduce((sum, child) => sum + sampledBytes(child), node.selfSize);
+}
 
 describe('value detectors: cards are numbers a network issues, printed as cards are', () => {
   // Published test numbers of each network (none is a real account).
