@@ -64,6 +64,11 @@ export class RdkafkaEngine implements KafkaEngine {
   readonly #retry: Backoff;
   /** Counts rebalances: a batch fetched in an earlier one is not committed. */
   #epoch = 0;
+  /**
+   * The partitions of the last assignment (partitionKey), as the rebalance callback gave them:
+   * `consumer.assignments()` asks librdkafka's main thread and blocks this one until it answers.
+   */
+  #assigned = new Set<string>();
   #joined = false;
   #started = false;
   #stopping = false;
@@ -142,10 +147,13 @@ export class RdkafkaEngine implements KafkaEngine {
     this.#unreadable.reset();
     const { metrics, logger } = this.#o;
     if (code === -175 /* ERR__ASSIGN_PARTITIONS */) {
+      // eager (config.ts): an assignment is the whole of it, and every revocation revokes all
+      this.#assigned = new Set(assignment.map((a) => partitionKey(a.topic, a.partition)));
       this.#joined = true;
       metrics.rebalances.inc({ event: 'join' });
       logger.info({ partitions: assignment.map((a) => a.partition) }, 'joined the consumer group');
     } else {
+      this.#assigned = new Set();
       metrics.rebalances.inc({ event: 'rebalancing' });
       // another member reports these partitions' lag now
       for (const { topic, partition } of assignment)
@@ -367,8 +375,7 @@ export class RdkafkaEngine implements KafkaEngine {
 
   /** The batch's partitions must still be this member's, in the generation that fetched them. */
   #checkAssignment(batches: readonly PartitionBatch[], epoch: number): void {
-    const assigned = new Set(this.#consumer.assignments().map((a) => partitionKey(a.topic, a.partition)));
-    const lost = batches.filter((b) => !assigned.has(partitionKey(b.topic, b.partition)));
+    const lost = batches.filter((b) => !this.#assigned.has(partitionKey(b.topic, b.partition)));
     if (epoch !== this.#epoch || lost.length > 0) {
       throw new PhiGateError(
         'PHIGATE_ERR_PARTITION_MOVED',
