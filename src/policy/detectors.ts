@@ -157,8 +157,8 @@ export function compileScanner(mode: DetectorMode, custom: readonly ValuePattern
     // The loop allocates nothing for a clean value, optimised or not: an index, not for…of (an
     // array iterator is an object per detector until the scanner is optimised, and after each
     // deoptimisation), and no closure in the loop body (a variable it captured would put a context
-    // object on the heap on every pass). Both were ~440 bytes a call, a fifth of the pipeline's
-    // allocation.
+    // object on the heap on every pass). Together they were ~440 bytes a call, a fifth of the
+    // pipeline's allocation (BENCHMARKS.md, session 11).
     for (let i = 0; i < detectors.length; i++) {
       const d = detectors[i] as Detector;
       if (d.needs === 'at' && out.indexOf('@') < 0) continue;

@@ -118,8 +118,8 @@ export function producerConfig(config: Config, transactionalId: string): Produce
     // records go out 1 ms after they are queued, so they are written while the offsets are sent
     // and the commit's flush finds them acknowledged (at 5 ms the commit waited for the last
     // batches' produce requests). Under load the batches fill regardless. Measured at a fixed
-    // 9,000 events/s: latency p50 60.5 → 54.8 ms, commit p50 8 → 4–5 ms, events/s unchanged;
-    // 0 ms was worse (BENCHMARKS.md, session 11)
+    // 9,000 events/s: commit p50 8 → 4–5 ms, latency p50 lower in 5 of 7 pairs, events/s
+    // unchanged; 0 ms was worse (BENCHMARKS.md, session 11)
     'linger.ms': 1,
     // a transaction that begins while the coordinator still writes the previous one's markers is
     // told CONCURRENT_TRANSACTIONS and retries after this (librdkafka's default: 100 ms, so back to
