@@ -373,7 +373,11 @@ export class RdkafkaEngine implements KafkaEngine {
     });
   }
 
-  /** The batch's partitions must still be this member's, in the generation that fetched them. */
+  /**
+   * The batch's partitions must still be this member's, in the generation that fetched them. The
+   * epoch alone does not cover it: a batch's epoch is read when its fetch returns, and a fetch in
+   * flight while the rebalance callback ran can still hand over records of partitions it revoked.
+   */
   #checkAssignment(batches: readonly PartitionBatch[], epoch: number): void {
     const lost = batches.filter((b) => !this.#assigned.has(partitionKey(b.topic, b.partition)));
     if (epoch !== this.#epoch || lost.length > 0) {
