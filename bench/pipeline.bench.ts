@@ -8,6 +8,8 @@
  *                       on the default engine (librdkafka)
  *   phigateKafkajs      the same on the kafkajs engine
  *   phigateEncrypt      phigate with every PHI field of the warehouse encrypted (bench/policy-encrypt.yaml)
+ *   reader              the latency instrument alone: its producer and reader on one topic, no
+ *                       process between them, at the rate phigate's latency phase was offered
  *   backlog             phigate working through a large backlog: RSS
  *
  * Throughput: the input topic is filled first, then the process under test works through it; the
@@ -16,7 +18,7 @@
  * read_committed reader of a destination topic takes receive time − timestamp.
  *
  *   node bench/pipeline.bench.ts [--events 200000] [--backlog 1000000] [--json FILE]
- *     [--scenarios broker,passthrough,passthroughRdkafka,phigate,phigateKafkajs,phigateEncrypt,backlog]
+ *     [--scenarios broker,passthrough,passthroughRdkafka,phigate,reader,phigateKafkajs,phigateEncrypt,backlog]
  *     [--partitions 3]
  *     [--load 0.5 | --rate N] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N]
  *     [--partitions-concurrency N] [--compression none|gzip|zstd] [--keep]
@@ -45,6 +47,7 @@ const SCENARIOS = [
   'passthrough',
   'passthroughRdkafka',
   'phigate',
+  'reader',
   'phigateKafkajs',
   'phigateEncrypt',
   'backlog',
@@ -212,6 +215,42 @@ async function broker(): Promise<Result> {
     cpuSecPerKEvents: (max.cpuSec + consumed.cpuSec) / (n / 1000),
     events: n,
     notes: `${recordBytes} B records; in = ProducerPerformance acks=all, out = ConsumerPerformance fetch rate; latency = producer ack latency at ${rate}/s; RSS/CPU of the JVMs incl. start-up`,
+  };
+}
+
+/**
+ * What the latency instrument adds by itself: the latency phase's producer and read_committed
+ * reader on one topic with nothing between them, at the rate phigate's latency phase was offered
+ * (--rate, or 10,000/s when phigate did not run). Every other scenario's latency includes it.
+ */
+async function readerFloor(phigateEventsPerSec: number | null): Promise<Result> {
+  const { topic, factory } = await input('reader', 0);
+  const rate = phigateEventsPerSec === null ? (options.rate ?? 10_000) : latencyRate(phigateEventsPerSec);
+  const lat = await latency({
+    kafka,
+    registryUrl,
+    inTopic: topic,
+    outTopic: topic,
+    factory,
+    prefix: `${run}-reader`,
+    firstIndex: 0,
+    rate,
+    seconds: options.latencySeconds,
+    warmupSeconds: 3,
+  });
+  log(
+    `reader: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples)`,
+  );
+  return {
+    eventsPerSec: null,
+    recordsOutPerSec: null,
+    p50Ms: lat.p50Ms,
+    p95Ms: lat.p95Ms,
+    p99Ms: lat.p99Ms,
+    peakRssMb: null,
+    cpuSecPerKEvents: null,
+    events: lat.sent,
+    notes: `the latency instrument alone at ${rate}/s: producer → one topic → reader, no process between`,
   };
 }
 
@@ -569,6 +608,7 @@ async function main(): Promise<void> {
         results[s] = await measure(s, (t) => passthroughRdkafka(t), options.events, true);
       if (s === 'phigate')
         results[s] = await measure(s, (t) => phigate(t, s, examplePolicy, dir), options.events, true);
+      if (s === 'reader') results[s] = await readerFloor(results.phigate?.eventsPerSec ?? null);
       if (s === 'phigateKafkajs')
         results[s] = await measure(
           s,
