@@ -189,9 +189,11 @@ start_registry() {
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
     -Dapicurio.datasource.url="jdbc:h2:file:$STACK_DIR/registry-data/registry;DB_CLOSE_ON_EXIT=FALSE" \
     -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.quarkus\".level=INFO \
-    -jar apicurio-registry-app-*-runner.jar >"$logs/registry.log" 2>&1 </dev/null) &
+    -jar apicurio-registry-app-*-runner.jar >"$logs/registry.log" 2>&1 </dev/null) >/dev/null 2>&1 </dev/null &
   sleep 0.2
-  # the subshell's child is the java process; record the java pid, not the subshell's
+  # the subshell's child is the java process; record the java pid, not the subshell's. The subshell
+  # lives as long as java: it holds none of this script's output open, or a caller reading it (a
+  # test's execFile, `stack.sh start | tail`) would wait for the registry to exit
   local pid
   pid=$(pgrep -n -f "quarkus.http.port=$REGISTRY_PORT" || true)
   [ -n "$pid" ] || die "registry did not start; see $logs/registry.log"
