@@ -69,6 +69,12 @@ export class RdkafkaEngine implements KafkaEngine {
    * `consumer.assignments()` asks librdkafka's main thread and blocks this one until it answers.
    */
   #assigned = new Set<string>();
+  /**
+   * A batch of this generation was given up uncommitted (stopping during an outage): no later batch
+   * of it may commit, or its offsets would skip that batch's records. A rebalance starts anew from
+   * the committed offsets.
+   */
+  #givenUpIn: number | undefined;
   #joined = false;
   #started = false;
   #stopping = false;
@@ -326,8 +332,9 @@ export class RdkafkaEngine implements KafkaEngine {
         }
         result = await (attempt ?? step(batches));
         attempt = undefined;
-        if (this.#failed || epoch !== this.#epoch) {
-          // revoked since it was fetched (its new owner reads it again), or the instance is ending
+        if (this.#failed || epoch !== this.#epoch || epoch === this.#givenUpIn) {
+          // revoked since it was fetched (its new owner reads it again), the instance is ending, or
+          // a batch before it was given up (whoever owns the partitions next reads both again)
           result.abandoned();
           return;
         }
@@ -348,6 +355,7 @@ export class RdkafkaEngine implements KafkaEngine {
           continue;
         }
         // given up: failed, abandoned, fatal, or stopping during an outage (the next owner takes it)
+        this.#givenUpIn = epoch;
         unsettled?.abandoned();
         if (decision?.action === 'abandon')
           logger.warn({ code: decision.error.code, reason: decision.error.message }, 'abandoning the batch');

@@ -38,6 +38,17 @@ async function auditedCount(service: Service): Promise<number> {
   return service.counter('phigate_events_consumed_total');
 }
 
+/** Integration tests never skip: a registry a test cannot restart is a failure that says why. */
+async function requireRestartableRegistry(): Promise<void> {
+  const { stdout } = await run('bash', [STACK, 'running']);
+  assert.ok(
+    stdout.split('\n').includes('registry'),
+    `this test restarts the registry through ${STACK}, but that script did not start the registry in use ` +
+      `(\`${STACK} running\` lists: ${JSON.stringify(stdout.trim())}); run the integration tests against the ` +
+      'local stack (`make stack-up`)',
+  );
+}
+
 describe('pipeline: exactly once across crashes, restarts and rebalances', () => {
   const topics = new TestTopics();
   let keys: Keys;
@@ -209,15 +220,61 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
     });
   }
 
+  test('SIGTERM while a batch waits for the registry: that batch is left to the successor, and no batch after it commits', async () => {
+    await requireRestartableRegistry();
+    // one input partition: the batches after the waiting one hold the records after its records
+    const { names, policyFile, producer, groupId } = await setup('stop-in-outage', 1);
+    const original = await readFile(SEGMENT_SCHEMA, 'utf8');
+    const service = await Service.start({
+      ...names,
+      groupId,
+      policyFile,
+      env: { PHIGATE_BATCH_MAX_RECORDS: '10', PHIGATE_RETRY_MAX_MS: '2000' },
+    });
+    let successor: Service | undefined;
+    try {
+      await service.waitReady();
+      const before = bookedEvents(50);
+      await producer.send(before);
+      await Service.until(async () => (await auditedCount(service)) >= 50, 30_000, 'first events processed');
+
+      // a schema id phi-gate has never seen, then more events of the one it has: only the first
+      // batch needs the registry, which is about to go away
+      const schema = JSON.parse(original);
+      schema.fields.push({ name: 'campaign', type: ['null', 'string'], default: null });
+      await producer.useSchema(JSON.stringify(schema));
+      const waiting = bookedEvents(5, 50).map((e) => ({ ...e, campaign: 'spring' }));
+      const waitingEncoded = await producer.encode(waiting);
+      await producer.useSchema(original);
+      const behind = bookedEvents(40, 55);
+      const behindEncoded = await producer.encode(behind);
+      await run('bash', [STACK, 'stop', 'registry']);
+      await producer.sendRaw([...waitingEncoded, ...behindEncoded]);
+      await Service.until(
+        async () => (await service.counter('phigate_pauses_total', { reason: 'registry' })) > 0,
+        30_000,
+        'a pause',
+      );
+      service.signal('SIGTERM');
+      await service.exited();
+      await run('bash', [STACK, 'start'], { timeout: 120_000 });
+
+      successor = await Service.start({ ...names, groupId, policyFile });
+      const ids = [...before, ...waiting, ...behind].map((e) => e.messageId as string);
+      await assertExactlyOnce(names.warehouse, ids, 90_000);
+      await assertExactlyOnce(names.mixpanel, ids);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.output.slice(-6000)}`);
+    } finally {
+      await successor?.stop();
+      await service.stop();
+      await run('bash', [STACK, 'start'], { timeout: 120_000 });
+      await producer.disconnect();
+    }
+  });
+
   test('a registry restart mid-stream pauses the stream and loses nothing', async () => {
-    const { stdout } = await run('bash', [STACK, 'running']);
-    // integration tests never skip: a registry this test cannot restart is a failure that says why
-    assert.ok(
-      stdout.split('\n').includes('registry'),
-      `this test restarts the registry through ${STACK}, but that script did not start the registry in use ` +
-        `(\`${STACK} running\` lists: ${JSON.stringify(stdout.trim())}); run the integration tests against the ` +
-        'local stack (`make stack-up`)',
-    );
+    await requireRestartableRegistry();
     const { names, policyFile, producer, groupId } = await setup('registry-restart');
     const service = await Service.start({ ...names, groupId, policyFile });
     try {
