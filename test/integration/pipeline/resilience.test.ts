@@ -1,9 +1,10 @@
 /**
  * Exactly once under failure, on the real stack: SIGTERM drains; kill -9 mid-stream and a restart;
- * two members in one group with rebalances; a registry restart mid-stream. In every case each event
- * reaches each destination exactly once as seen by read_committed consumers, and nothing is
- * dead-lettered. The kill -9 and rebalance tests run on both Kafka engines (PHIGATE_KAFKA_ENGINE);
- * the rest on the default one.
+ * two members in one group with rebalances; SIGTERM while a batch waits for the registry; a registry
+ * restart mid-stream. In every case each event reaches each destination exactly once as seen by
+ * read_committed consumers, and nothing is dead-lettered. The kill -9, rebalance and
+ * SIGTERM-in-an-outage tests run on both Kafka engines (PHIGATE_KAFKA_ENGINE); the rest on the
+ * default one.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -220,58 +221,69 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
     });
   }
 
-  test('SIGTERM while a batch waits for the registry: that batch is left to the successor, and no batch after it commits', async () => {
-    await requireRestartableRegistry();
-    // one input partition: the batches after the waiting one hold the records after its records
-    const { names, policyFile, producer, groupId } = await setup('stop-in-outage', 1);
-    const original = await readFile(SEGMENT_SCHEMA, 'utf8');
-    const service = await Service.start({
-      ...names,
-      groupId,
-      policyFile,
-      env: { PHIGATE_BATCH_MAX_RECORDS: '10', PHIGATE_RETRY_MAX_MS: '2000' },
+  for (const engine of ENGINES) {
+    test(`${engine}: SIGTERM while a batch waits for the registry: that batch is left to the successor, and no batch after it commits`, async () => {
+      await requireRestartableRegistry();
+      // one input partition: the batches after the waiting one hold the records after its records
+      const { names, policyFile, producer, groupId } = await setup(`stop-in-outage-${engine}`, 1);
+      const original = await readFile(SEGMENT_SCHEMA, 'utf8');
+      const service = await Service.start({
+        ...names,
+        groupId,
+        policyFile,
+        env: { PHIGATE_KAFKA_ENGINE: engine, PHIGATE_BATCH_MAX_RECORDS: '10', PHIGATE_RETRY_MAX_MS: '2000' },
+      });
+      let successor: Service | undefined;
+      try {
+        await service.waitReady();
+        const before = bookedEvents(50);
+        await producer.send(before);
+        await Service.until(
+          async () => (await auditedCount(service)) >= 50,
+          30_000,
+          'first events processed',
+        );
+
+        // a schema id phi-gate has never seen, then more events of the one it has: only the first
+        // batch needs the registry, which is about to go away
+        const schema = JSON.parse(original);
+        schema.fields.push({ name: 'campaign', type: ['null', 'string'], default: null });
+        await producer.useSchema(JSON.stringify(schema));
+        const waiting = bookedEvents(5, 50).map((e) => ({ ...e, campaign: 'spring' }));
+        const waitingEncoded = await producer.encode(waiting);
+        await producer.useSchema(original);
+        const behind = bookedEvents(40, 55);
+        const behindEncoded = await producer.encode(behind);
+        await run('bash', [STACK, 'stop', 'registry']);
+        await producer.sendRaw([...waitingEncoded, ...behindEncoded]);
+        await Service.until(
+          async () => (await service.counter('phigate_pauses_total', { reason: 'registry' })) > 0,
+          30_000,
+          'a pause',
+        );
+        service.signal('SIGTERM');
+        await service.exited();
+        await run('bash', [STACK, 'start'], { timeout: 120_000 });
+
+        successor = await Service.start({
+          ...names,
+          groupId,
+          policyFile,
+          env: { PHIGATE_KAFKA_ENGINE: engine },
+        });
+        const ids = [...before, ...waiting, ...behind].map((e) => e.messageId as string);
+        await assertExactlyOnce(names.warehouse, ids, 90_000);
+        await assertExactlyOnce(names.mixpanel, ids);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.output.slice(-6000)}`);
+      } finally {
+        await successor?.stop();
+        await service.stop();
+        await run('bash', [STACK, 'start'], { timeout: 120_000 });
+        await producer.disconnect();
+      }
     });
-    let successor: Service | undefined;
-    try {
-      await service.waitReady();
-      const before = bookedEvents(50);
-      await producer.send(before);
-      await Service.until(async () => (await auditedCount(service)) >= 50, 30_000, 'first events processed');
-
-      // a schema id phi-gate has never seen, then more events of the one it has: only the first
-      // batch needs the registry, which is about to go away
-      const schema = JSON.parse(original);
-      schema.fields.push({ name: 'campaign', type: ['null', 'string'], default: null });
-      await producer.useSchema(JSON.stringify(schema));
-      const waiting = bookedEvents(5, 50).map((e) => ({ ...e, campaign: 'spring' }));
-      const waitingEncoded = await producer.encode(waiting);
-      await producer.useSchema(original);
-      const behind = bookedEvents(40, 55);
-      const behindEncoded = await producer.encode(behind);
-      await run('bash', [STACK, 'stop', 'registry']);
-      await producer.sendRaw([...waitingEncoded, ...behindEncoded]);
-      await Service.until(
-        async () => (await service.counter('phigate_pauses_total', { reason: 'registry' })) > 0,
-        30_000,
-        'a pause',
-      );
-      service.signal('SIGTERM');
-      await service.exited();
-      await run('bash', [STACK, 'start'], { timeout: 120_000 });
-
-      successor = await Service.start({ ...names, groupId, policyFile });
-      const ids = [...before, ...waiting, ...behind].map((e) => e.messageId as string);
-      await assertExactlyOnce(names.warehouse, ids, 90_000);
-      await assertExactlyOnce(names.mixpanel, ids);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.output.slice(-6000)}`);
-    } finally {
-      await successor?.stop();
-      await service.stop();
-      await run('bash', [STACK, 'start'], { timeout: 120_000 });
-      await producer.disconnect();
-    }
-  });
+  }
 
   test('a registry restart mid-stream pauses the stream and loses nothing', async () => {
     await requireRestartableRegistry();
