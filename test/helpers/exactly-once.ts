@@ -1,7 +1,7 @@
 /**
  * Exactly once as a downstream consumer sees it: a destination topic is read back with
  * isolation.level=read_committed, and every expected messageId must be there once — none missing,
- * none twice, nothing else.
+ * none twice, nothing else — with each key's records in the order their events were sent.
  */
 import assert from 'node:assert/strict';
 import { consumeAll } from './consume.ts';
@@ -18,6 +18,14 @@ export interface Tally {
   readonly duplicated: readonly (readonly [id: string, at: readonly string[]])[];
   /** Records whose id was not expected at all. */
   readonly unexpected: number;
+  /**
+   * Records that arrived after one sent later with the same key ("id after id"): a key's records
+   * keep the order of `expected`, the order the events were sent in. Records without a key are not
+   * checked (a destination that drops the key keeps the input partition's order instead).
+   */
+  readonly outOfOrder: readonly string[];
+  /** Keys with more than one record: how much the order check saw. */
+  readonly repeatedKeys: number;
 }
 
 export interface ReadOptions {
@@ -55,7 +63,34 @@ export async function tally(
     missing: expected.filter((id) => !placements.has(id)),
     duplicated: [...placements].filter(([, at]) => at.length > 1),
     unexpected: [...placements.keys()].filter((id) => !wanted.has(id)).length,
+    ...keyOrder(records, ids, expected),
   };
+}
+
+/** Per key (in its partition): whether the records' ids come in the order of `expected`. */
+function keyOrder(
+  records: readonly { partition: number; message: { key: Buffer | null; offset: string } }[],
+  ids: readonly string[],
+  expected: readonly string[],
+): { outOfOrder: string[]; repeatedKeys: number } {
+  const sent = new Map(expected.map((id, i) => [id, i]));
+  const inLogOrder = records
+    .map((r, i) => ({ r, id: ids[i] as string }))
+    .sort(
+      (a, b) =>
+        a.r.partition - b.r.partition || Number(BigInt(a.r.message.offset) - BigInt(b.r.message.offset)),
+    );
+  const last = new Map<string, { id: string; at: number; count: number }>();
+  const outOfOrder: string[] = [];
+  for (const { r, id } of inLogOrder) {
+    const at = sent.get(id);
+    if (r.message.key === null || at === undefined) continue;
+    const key = `${r.partition}/${r.message.key.toString('hex')}`;
+    const before = last.get(key);
+    if (before !== undefined && before.at > at) outOfOrder.push(`${id} after ${before.id}`);
+    last.set(key, { id, at: Math.max(at, before?.at ?? at), count: (before?.count ?? 0) + 1 });
+  }
+  return { outOfOrder, repeatedKeys: [...last.values()].filter((k) => k.count > 1).length };
 }
 
 /** One line for a test's diagnostics: counts only (test ids are made up, but there may be many). */
@@ -77,6 +112,11 @@ export function assertTally(t: Tally, expected: number): void {
   );
   assert.equal(t.unexpected, 0, `${t.topic}: no record that was not expected`);
   assert.equal(t.received, expected, `${t.topic}: no extra records`);
+  assert.deepEqual(
+    t.outOfOrder.slice(0, 10),
+    [],
+    `${t.topic}: each key's records in the order they were sent`,
+  );
 }
 
 /** Reads a destination back and checks every expected messageId arrived exactly once. */
@@ -104,7 +144,13 @@ export async function assertEveryDestinationExactlyOnce(
   ];
 }
 
-/** Events every destination receives (booked passes all three policies). */
-export function bookedEvents(n: number, from = 0): TestEvent[] {
-  return Array.from({ length: n }, (_, i) => segmentEvent('booked', from + i));
+/**
+ * Events every destination receives (booked passes all three policies). Each has a user of its own;
+ * with `users`, event i belongs to user i % users, so each user's events share a key whose order the
+ * destinations must keep.
+ */
+export function bookedEvents(n: number, from = 0, users?: number): TestEvent[] {
+  return Array.from({ length: n }, (_, i) =>
+    segmentEvent('booked', users === undefined ? from + i : (from + i) % users),
+  );
 }

@@ -2,7 +2,8 @@
  * Exactly once under failure, on the real stack: SIGTERM drains; kill -9 mid-stream and a restart;
  * two members in one group with rebalances; SIGTERM while a batch waits for the registry; a registry
  * restart mid-stream. In every case each event reaches each destination exactly once as seen by
- * read_committed consumers, and nothing is dead-lettered. The kill -9, rebalance and
+ * read_committed consumers, each key's records in the order they were sent, and nothing is
+ * dead-lettered. The kill -9, rebalance and
  * SIGTERM-in-an-outage tests run on both Kafka engines (PHIGATE_KAFKA_ENGINE); the rest on the
  * default one.
  */
@@ -104,9 +105,9 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
   for (const engine of ENGINES) {
     const ENGINE = { PHIGATE_KAFKA_ENGINE: engine };
 
-    test(`${engine}: kill -9 mid-stream, then a restart: each event exactly once per destination`, async () => {
+    test(`${engine}: kill -9 mid-stream, then a restart: each event exactly once per destination, each user's in order`, async () => {
       const { names, policyFile, producer, groupId } = await setup(`kill9-${engine}`);
-      const events = bookedEvents(1500);
+      const events = bookedEvents(1500, 0, 40); // 40 users: each key's order is checked too
       await producer.send(events.slice(0, 750));
       const victim = await Service.start({
         ...names,
@@ -127,7 +128,8 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       const successor = await Service.start({ ...names, groupId, policyFile, env: ENGINE });
       try {
         const ids = events.map((e) => e.messageId as string);
-        await assertEveryDestinationExactlyOnce(names, ids);
+        const [warehouse] = await assertEveryDestinationExactlyOnce(names, ids);
+        assert.ok((warehouse?.repeatedKeys ?? 0) > 0, 'the order check saw keys with several records');
         const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000 });
         assert.equal(dlq.length, 0, 'nothing dead-lettered');
       } finally {
@@ -178,9 +180,9 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       }
     });
 
-    test(`${engine}: two members split the partitions; joining and leaving rebalances lose and duplicate nothing`, async () => {
+    test(`${engine}: two members split the partitions; joining and leaving rebalances lose, duplicate and reorder nothing`, async () => {
       const { names, policyFile, producer, groupId } = await setup(`rebalance-${engine}`, 4);
-      const events = bookedEvents(1200);
+      const events = bookedEvents(1200, 0, 40); // 40 users: each key's order is checked too
       const a = await Service.start({
         ...names,
         groupId,
@@ -208,7 +210,8 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       await producer.send(events.slice(800));
       try {
         const ids = events.map((e) => e.messageId as string);
-        await assertEveryDestinationExactlyOnce(names, ids);
+        const [warehouse] = await assertEveryDestinationExactlyOnce(names, ids);
+        assert.ok((warehouse?.repeatedKeys ?? 0) > 0, 'the order check saw keys with several records');
       } catch (err) {
         // the members' own logs say what happened at each rebalance
         throw new Error(
