@@ -70,9 +70,9 @@ export class RdkafkaEngine implements KafkaEngine {
    */
   #assigned = new Set<string>();
   /**
-   * A batch of this generation was given up uncommitted (stopping during an outage): no later batch
-   * of it may commit, or its offsets would skip that batch's records. A rebalance starts anew from
-   * the committed offsets.
+   * A batch of this generation was given up uncommitted while stopping during an outage: no later
+   * batch of it may commit, or its offsets would skip that batch's records. (A fatal error stops
+   * every commit anyway; an abandoned batch's partitions have another owner.)
    */
   #givenUpIn: number | undefined;
   #joined = false;
@@ -355,7 +355,9 @@ export class RdkafkaEngine implements KafkaEngine {
           continue;
         }
         // given up: failed, abandoned, fatal, or stopping during an outage (the next owner takes it)
-        this.#givenUpIn = epoch;
+        // Only the last leaves partitions of this member behind it; an abandoned batch's partitions
+        // are another member's already, and marking its generation would stall this member's others
+        if (decision?.action === 'retry') this.#givenUpIn = epoch;
         unsettled?.abandoned();
         if (decision?.action === 'abandon')
           logger.warn({ code: decision.error.code, reason: decision.error.message }, 'abandoning the batch');
