@@ -66,7 +66,7 @@ async function startStream(
   const names = await pipelineTopics(topics, prefix, 2);
   const producer = new EventProducer(names.input, { brokers: broker.brokers });
   await producer.connect();
-  const events = bookedEvents(o.total);
+  const events = bookedEvents(o.total, 0, 40); // 40 users: each key's order is checked too
   await producer.send(events.slice(0, o.sent));
   const service = await Service.start({
     ...names,

@@ -39,6 +39,8 @@ const SELECTED = (process.env.PHIGATE_SOAK_ENGINES ?? 'librdkafka')
   .filter(Boolean);
 /** Events produced per 100 ms while the loop runs. */
 const EVENTS_PER_TICK = 10;
+/** Users the streamed events belong to, in turn: each user's events must keep their order. */
+const USERS = 40;
 /**
  * After the last kill: the dead member's session (30 s) must expire before the group settles, then
  * the backlog drains.
@@ -95,7 +97,7 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
       const stream = (async () => {
         let n = 0;
         while (streaming) {
-          const events = bookedEvents(EVENTS_PER_TICK, n);
+          const events = bookedEvents(EVENTS_PER_TICK, n, USERS);
           n += EVENTS_PER_TICK;
           await producer.send(events);
           for (const e of events) produced.push(e.messageId as string);
@@ -144,6 +146,7 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
         }
         for (const x of tallies) t.diagnostic(summary(x));
         for (const x of tallies) assertTally(x, produced.length);
+        assert.ok((tallies[0]?.repeatedKeys ?? 0) > 0, 'the order check saw keys with several records');
         const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000 });
         assert.equal(dlq.length, 0, 'nothing dead-lettered');
         for (const [i, m] of members.entries())
