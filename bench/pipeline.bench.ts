@@ -226,21 +226,7 @@ async function broker(): Promise<Result> {
 async function readerFloor(phigateEventsPerSec: number | null): Promise<Result> {
   const { topic, factory } = await input('reader', 0);
   const rate = phigateEventsPerSec === null ? (options.rate ?? 10_000) : latencyRate(phigateEventsPerSec);
-  const lat = await latency({
-    kafka,
-    registryUrl,
-    inTopic: topic,
-    outTopic: topic,
-    factory,
-    prefix: `${run}-reader`,
-    firstIndex: 0,
-    rate,
-    seconds: options.latencySeconds,
-    warmupSeconds: 3,
-  });
-  log(
-    `reader: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples)`,
-  );
+  const lat = await latencyPhase('reader', topic, topic, factory, 0, rate);
   return {
     eventsPerSec: null,
     recordsOutPerSec: null,
@@ -496,22 +482,7 @@ async function measure(
     if (afterThroughput) log(`${name}: ${describeDiagnostics(afterThroughput)}`);
     let lat: Latency | undefined;
     if (withLatency) {
-      const rate = latencyRate(eventsPerSec);
-      lat = await latency({
-        kafka,
-        registryUrl,
-        inTopic: topic,
-        outTopic: p.latencyTopic,
-        factory,
-        prefix: `${run}-${name}`,
-        firstIndex: n,
-        rate,
-        seconds: options.latencySeconds,
-        warmupSeconds: 3,
-      });
-      log(
-        `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent)`,
-      );
+      lat = await latencyPhase(name, topic, p.latencyTopic, factory, n, latencyRate(eventsPerSec));
       const afterLatency = await p.diagnostics?.();
       if (afterLatency) log(`${name}: latency phase: ${describeDiagnostics(afterLatency, afterThroughput)}`);
     }
@@ -532,6 +503,33 @@ async function measure(
   } finally {
     await p.proc.stop();
   }
+}
+
+/** The latency phase of a scenario: events numbered from `firstIndex` into `inTopic`, read from `outTopic`. */
+async function latencyPhase(
+  name: string,
+  inTopic: string,
+  outTopic: string,
+  factory: EventFactory,
+  firstIndex: number,
+  rate: number,
+): Promise<Latency> {
+  const lat = await latency({
+    kafka,
+    registryUrl,
+    inTopic,
+    outTopic,
+    factory,
+    prefix: `${run}-${name}`,
+    firstIndex,
+    rate,
+    seconds: options.latencySeconds,
+    warmupSeconds: 3,
+  });
+  log(
+    `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent)`,
+  );
+  return lat;
 }
 
 /** The latency phase's offered rate: --rate, or --load × the scenario's measured maximum. */
