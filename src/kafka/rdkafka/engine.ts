@@ -354,9 +354,10 @@ export class RdkafkaEngine implements KafkaEngine {
           await sleep(delay);
           continue;
         }
-        // given up: failed, abandoned, fatal, or stopping during an outage (the next owner takes it)
-        // Only the last leaves partitions of this member behind it; an abandoned batch's partitions
-        // are another member's already, and marking its generation would stall this member's others
+        // given up: failed, abandoned, fatal, or stopping during an outage (the next owner takes it).
+        // A retry given up (stopping) is the one that leaves partitions of this member behind it; an
+        // abandoned batch's partitions are another member's already, and marking its generation
+        // would stall this member's others
         if (decision?.action === 'retry') this.#givenUpIn = epoch;
         unsettled?.abandoned();
         if (decision?.action === 'abandon')
