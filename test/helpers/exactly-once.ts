@@ -87,8 +87,13 @@ function keyOrder(
     if (r.message.key === null || at === undefined) continue;
     const key = `${r.partition}/${r.message.key.toString('hex')}`;
     const before = last.get(key);
-    if (before !== undefined && before.at > at) outOfOrder.push(`${id} after ${before.id}`);
-    last.set(key, { id, at: Math.max(at, before?.at ?? at), count: (before?.count ?? 0) + 1 });
+    const late = before !== undefined && before.at > at;
+    if (late) outOfOrder.push(`${id} after ${before.id}`);
+    // the latest-sent record so far stays the one later records are compared with (and named)
+    last.set(
+      key,
+      late ? { ...before, count: before.count + 1 } : { id, at, count: (before?.count ?? 0) + 1 },
+    );
   }
   return { outOfOrder, repeatedKeys: [...last.values()].filter((k) => k.count > 1).length };
 }
@@ -117,6 +122,11 @@ export function assertTally(t: Tally, expected: number): void {
     [],
     `${t.topic}: each key's records in the order they were sent`,
   );
+}
+
+/** The order check of a tally saw keys with several records: it cannot pass by seeing none. */
+export function assertKeysRepeated(t: Tally): void {
+  assert.ok(t.repeatedKeys > 0, `${t.topic}: the order check saw keys with several records`);
 }
 
 /** Reads a destination back and checks every expected messageId arrived exactly once. */
