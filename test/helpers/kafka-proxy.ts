@@ -7,20 +7,22 @@
  * client, and only the committed offset says whether it happened.
  *
  * Only responses whose body starts `throttle_time_ms int32, error_code int16` can be rewritten
- * (EndTxn, AddOffsetsToTxn, InitProducerId and the like); the request header says which is which.
+ * (EndTxn, Heartbeat from v1, AddOffsetsToTxn, InitProducerId and the like); the request header says which is which.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** Kafka API keys the tests arm traps on. */
-export const API = { EndTxn: 26 } as const;
+export const API = { Heartbeat: 12, EndTxn: 26 } as const;
 
 /** The first version of each trapped API with a flexible (tagged-field) response header. */
-const FLEXIBLE_FROM: Readonly<Record<number, number>> = { [API.EndTxn]: 3 };
+const FLEXIBLE_FROM: Readonly<Record<number, number>> = { [API.Heartbeat]: 4, [API.EndTxn]: 3 };
 
 interface Trap {
   readonly apiKey: number;
   readonly errorCode: number;
   remaining: number;
+  /** Called, in the proxy's own data handler, once the trap's last response was rewritten. */
+  readonly then?: () => void;
 }
 
 export class KafkaProxy {
@@ -48,9 +50,13 @@ export class KafkaProxy {
     return proxy;
   }
 
-  /** The next `count` responses to `apiKey` carry `errorCode` instead of what the broker answered. */
-  failResponses(apiKey: number, errorCode: number, count = 1): void {
-    this.#traps.push({ apiKey, errorCode, remaining: count });
+  /**
+   * The next `count` responses to `apiKey` carry `errorCode` instead of what the broker answered.
+   * `then` runs as the last of them is rewritten, before the client reads it: it can arm the next
+   * trap with no window for another response to slip through.
+   */
+  failResponses(apiKey: number, errorCode: number, count = 1, then?: () => void): void {
+    this.#traps.push({ apiKey, errorCode, remaining: count, then });
   }
 
   async close(): Promise<void> {
@@ -94,6 +100,7 @@ export class KafkaProxy {
     frame.writeInt16BE(trap.errorCode, at);
     trap.remaining -= 1;
     this.rewritten.set(apiKey, (this.rewritten.get(apiKey) ?? 0) + 1);
+    if (trap.remaining === 0) trap.then?.();
   }
 }
 

@@ -56,11 +56,12 @@ export class KafkajsEngine implements KafkaEngine {
    */
   readonly #floor = new Map<number, bigint>();
   /**
-   * Per partition, the result of a chunk whose transaction failed: its outcome is unknown — the
-   * broker may have committed it and only the answer failed — until the committed offset, re-read
-   * after fencing, says which. Settled by the next attempt, or abandoned with the chunk.
+   * Per partition, the result of a chunk whose transaction failed, and the input offset that
+   * transaction would have committed: its outcome is unknown — the broker may have committed it and
+   * only the answer failed — until the committed offset, re-read after fencing, says which. Settled
+   * there (#settle); abandoned when the partition moves or the instance fails.
    */
-  readonly #unsettled = new Map<number, StepResult>();
+  readonly #unsettled = new Map<number, { readonly result: StepResult; readonly next: bigint }>();
   #assigned: readonly number[] = [];
   #joined = false;
   #started = false;
@@ -139,6 +140,7 @@ export class KafkajsEngine implements KafkaEngine {
         this.#o.metrics.consumerLag.remove({ topic: this.#o.inputTopic, partition: String(p) });
     }
     this.#assigned = partitions;
+    for (const p of this.#unsettled.keys()) if (!partitions.includes(p)) this.#abandonUnsettled(p);
     this.#unverified.clear();
     this.#floor.clear();
     for (const p of partitions) this.#unverified.add(p);
@@ -201,45 +203,59 @@ export class KafkajsEngine implements KafkaEngine {
     const read = await this.#offsets.committed(topic, partition); // stable: see offsets.ts
     const committed = read < 0n ? 0n : read;
     this.#floor.set(partition, committed);
+    this.#settle(partition, committed);
     return committed;
+  }
+
+  /** The committed offset says whether the partition's failed attempt committed after all. */
+  #settle(partition: number, committed: bigint): void {
+    const unsettled = this.#unsettled.get(partition);
+    if (unsettled === undefined) return;
+    this.#unsettled.delete(partition);
+    if (committed < unsettled.next) {
+      unsettled.result.abandoned();
+      return;
+    }
+    unsettled.result.committed();
+    reportFoundCommitted(this.#o.logger, this.#o.metrics);
   }
 
   async #commitChunk(topic: string, partition: number, whole: readonly KafkaMessage[]): Promise<true> {
     let chunk = whole;
-    const unsettled = this.#unsettled.get(partition);
-    if (unsettled !== undefined) {
+    if (this.#unsettled.has(partition)) {
       // the last attempt failed with its outcome unknown: the committed offset decides
       chunk = uncommitted(whole, await this.#fenceAndReadCommitted(topic, partition));
-      this.#unsettled.delete(partition);
-      if (chunk.length === 0) {
-        unsettled.committed();
-        reportFoundCommitted(this.#o.logger, this.#o.metrics);
-        return true;
-      }
-      unsettled.abandoned();
+      if (chunk.length === 0) return true;
     }
     const step = this.#step as Step;
     const records: readonly InputRecord[] = chunk.map(inputRecord);
     const result = await step([{ topic, partition, records }]);
-    const last = chunk[chunk.length - 1] as KafkaMessage;
+    const next = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset) + 1n;
     try {
-      await this.#o.transactions.commit(
-        topic,
-        partition,
-        result.outputs,
-        (BigInt(last.offset) + 1n).toString(),
-      );
+      await this.#o.transactions.commit(topic, partition, result.outputs, next.toString());
     } catch (err) {
-      this.#unsettled.set(partition, result);
+      this.#unsettled.set(partition, { result, next });
       throw err;
     }
     result.committed();
     return true;
   }
 
-  /** The chunk is given up: a failed attempt's result is released uncommitted. */
+  /**
+   * The batch is given up unresolved, and kafkajs hands its records back in a later batch — to this
+   * member, when it still owns the partition (a heartbeat that failed during the back-off, a batch gone
+   * stale): the partition is unverified again, so that batch first re-reads the committed offset. A
+   * failed attempt may have committed with only its answer lost; committing its records again would
+   * deliver them twice. Its result stays unsettled until that read, unless the partition moved.
+   */
+  #giveUp(partition: number): void {
+    this.#unverified.add(partition);
+    this.#floor.delete(partition);
+  }
+
+  /** A failed attempt's result is released uncommitted: whether it committed can no longer be told. */
   #abandonUnsettled(partition: number): void {
-    this.#unsettled.get(partition)?.abandoned();
+    this.#unsettled.get(partition)?.result.abandoned();
     this.#unsettled.delete(partition);
   }
 
@@ -249,9 +265,10 @@ export class KafkajsEngine implements KafkaEngine {
 
   /**
    * Runs `step` until it succeeds, as the catalogue decides; resolves undefined when the work must be
-   * given up: abandoned (the partition moved), fatal (reported), stopping, or revoked.
+   * given up: abandoned (the partition moved), fatal (reported), stopping, revoked, or a heartbeat
+   * failed during the back-off.
    *
-   * An abandoned partition is unverified again. kafkajs fetches its records anew, and this member may
+   * A partition given up is unverified again (#giveUp). kafkajs fetches its records anew, and this member may
    * still be handed them before its next heartbeat tells it that it left the group (a zombie woken
    * from a pause). Its next transaction then begins with a fresh producer, whose initialisation fences
    * the partition's new owner, so the records that owner committed in the meantime must be skipped:
@@ -265,21 +282,21 @@ export class KafkajsEngine implements KafkaEngine {
         return await step();
       } catch (raw) {
         const decision = decide(raw, classify);
-        if (decision.action !== 'retry') this.#abandonUnsettled(partition);
         if (decision.action === 'abandon') {
-          this.#unverified.add(partition);
-          this.#floor.delete(partition);
+          this.#abandonUnsettled(partition);
+          this.#giveUp(partition);
           logger.warn({ code: decision.error.code }, 'the partition has a new owner; abandoning the batch');
           return undefined;
         }
         if (decision.action === 'fatal') {
+          this.#abandonUnsettled(partition);
           this.#fatal(decision.error);
           return undefined;
         }
         const delay = delays.next();
         reportPause(logger, metrics, decision.error, delays.attempt, delay);
         if (!(await this.#sleep(delay, control))) {
-          this.#abandonUnsettled(partition);
+          this.#giveUp(partition);
           return undefined;
         }
       }

@@ -61,9 +61,9 @@ async function startStream(
   { keys, broker, topics }: Bench,
   prefix: string,
   engine: string,
-  o: { total: number; sent: number; env: Record<string, string> },
+  o: { total: number; sent: number; env: Record<string, string>; partitions?: number },
 ) {
-  const names = await pipelineTopics(topics, prefix, 2);
+  const names = await pipelineTopics(topics, prefix, o.partitions ?? 2);
   const producer = new EventProducer(names.input, { brokers: broker.brokers });
   await producer.connect();
   const events = bookedEvents(o.total, 0, 40); // 40 users: each key's order is checked too
@@ -266,6 +266,57 @@ describe('a transaction the broker committed but reported as failed: committed o
         assert.ok(found >= 1 && found <= garbled, `found committed: ${found} of ${garbled} garbled answers`);
         t.diagnostic(`${garbled} commit answers garbled; ${JSON.stringify(await evidence(service))}`);
         t.diagnostic(paths(service));
+      } catch (err) {
+        throw await explain(err, service, bench().broker);
+      } finally {
+        await service.stop();
+        await producer.disconnect();
+      }
+    });
+
+    test(`${engine}: the commit's answer says it failed, then the member's heartbeat fails during the back-off; the batch given up is not committed again`, async (t) => {
+      const proxy = bench().broker.proxy as KafkaProxy;
+      const { names, producer, events, brokers, service, life } = await startStream(
+        bench(),
+        `lostb-${engine}`,
+        engine,
+        {
+          total: 600,
+          sent: 400,
+          // one partition: the only heartbeat sent during the back-off is the retrying batch's own
+          partitions: 1,
+          // a back-off longer than the heartbeat interval (3 s): the retry sends a heartbeat
+          env: {
+            PHIGATE_BATCH_MAX_RECORDS: '20',
+            PHIGATE_RETRY_INITIAL_MS: '4000',
+            PHIGATE_RETRY_MAX_MS: '8000',
+          },
+        },
+      );
+      try {
+        await consumedAtLeast(service, 40);
+        const before = {
+          endTxn: proxy.rewritten.get(API.EndTxn) ?? 0,
+          beat: proxy.rewritten.get(API.Heartbeat) ?? 0,
+        };
+        // kafkajs hands a batch given up unresolved straight back: it must learn what committed first
+        proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 1, () =>
+          proxy.failResponses(API.Heartbeat, UNKNOWN_SERVER_ERROR, 1),
+        );
+        await producer.send(events.slice(400));
+        await assertDelivered(t, names, events, brokers);
+        assert.ok(!life.exited, 'phi-gate is still running');
+        const garbled = {
+          endTxn: (proxy.rewritten.get(API.EndTxn) ?? 0) - before.endTxn,
+          beat: (proxy.rewritten.get(API.Heartbeat) ?? 0) - before.beat,
+        };
+        assert.equal(garbled.endTxn, 1, 'one commit answer was garbled');
+        // librdkafka heart-beats on its own thread, whenever it likes: only kafkajs's heartbeat is the
+        // retrying batch's own
+        if (engine === 'kafkajs') assert.equal(garbled.beat, 1, 'the heartbeat during the back-off failed');
+        // the batch handed back finds the garbled commit committed, and counts it
+        assert.equal(await service.counter('phigate_transactions_found_committed_total'), 1);
+        t.diagnostic(`garbled ${JSON.stringify(garbled)}; ${JSON.stringify(await evidence(service))}`);
       } catch (err) {
         throw await explain(err, service, bench().broker);
       } finally {
