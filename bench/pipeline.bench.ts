@@ -234,9 +234,10 @@ async function readerFloor(phigateEventsPerSec: number | null): Promise<Result> 
     p95Ms: lat.p95Ms,
     p99Ms: lat.p99Ms,
     peakRssMb: null,
-    cpuSecPerKEvents: null,
+    // the bench process's own CPU: the instrument's producer and reader
+    cpuSecPerKEvents: lat.instrumentCpuMsPerEvent,
     events: lat.sent,
-    notes: `the latency instrument alone at ${rate}/s: producer → one topic → reader, no process between`,
+    notes: `the latency instrument alone at ${rate}/s: producer → one topic → reader, no process between; CPU is the bench process's own`,
   };
 }
 
@@ -527,7 +528,7 @@ async function latencyPhase(
     warmupSeconds: 3,
   });
   log(
-    `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent)`,
+    `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent); the instrument's CPU ${lat.instrumentCpuMsPerEvent.toFixed(4)} ms/event, ${Math.round((lat.instrumentCpuMsPerEvent * rate) / 10)} % of a core`,
   );
   return lat;
 }

@@ -90,6 +90,8 @@ export interface Latency {
   readonly p99Ms: number;
   readonly samples: number;
   readonly sent: number;
+  /** CPU time of the bench process (the instrument's producer and reader) per event sent. */
+  readonly instrumentCpuMsPerEvent: number;
 }
 
 /**
@@ -144,6 +146,7 @@ export async function latency(opts: {
 
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
+  const cpu = process.cpuUsage();
   const started = Date.now();
   countFrom = started + opts.warmupSeconds * 1000;
   let sent = 0;
@@ -165,9 +168,17 @@ export async function latency(opts: {
   const deadline = Date.now() + 30_000;
   while (samples.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 500));
+  const used = process.cpuUsage(cpu);
   await reader.disconnect();
   samples.sort((a, b) => a - b);
   const q = (p: number) =>
     samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? Number.NaN;
-  return { p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), samples: samples.length, sent };
+  return {
+    p50Ms: q(0.5),
+    p95Ms: q(0.95),
+    p99Ms: q(0.99),
+    samples: samples.length,
+    sent,
+    instrumentCpuMsPerEvent: (used.user + used.system) / 1000 / Math.max(1, sent),
+  };
 }
