@@ -297,6 +297,10 @@ export class KafkajsEngine implements KafkaEngine {
         reportPause(logger, metrics, decision.error, delays.attempt, delay);
         if (!(await this.#sleep(delay, control))) {
           this.#giveUp(partition);
+          logger.warn(
+            { partition, code: decision.error.code },
+            'retry given up (stopping, revoked, or a heartbeat failed); the committed offset is re-read before the partition goes on',
+          );
           return undefined;
         }
       }
