@@ -12,10 +12,14 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** Kafka API keys the tests arm traps on. */
-export const API = { Heartbeat: 12, EndTxn: 26 } as const;
+export const API = { Heartbeat: 12, InitProducerId: 22, EndTxn: 26 } as const;
 
 /** The first version of each trapped API with a flexible (tagged-field) response header. */
-const FLEXIBLE_FROM: Readonly<Record<number, number>> = { [API.Heartbeat]: 4, [API.EndTxn]: 3 };
+const FLEXIBLE_FROM: Readonly<Record<number, number>> = {
+  [API.Heartbeat]: 4,
+  [API.InitProducerId]: 2,
+  [API.EndTxn]: 3,
+};
 
 interface Trap {
   readonly apiKey: number;
@@ -30,8 +34,7 @@ export class KafkaProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #traps: Trap[] = [];
-  /** Responses rewritten so far, per API key. */
-  readonly rewritten = new Map<number, number>();
+  readonly #rewritten = new Map<number, number>();
 
   private constructor(server: Server, port: number) {
     this.#server = server;
@@ -57,6 +60,16 @@ export class KafkaProxy {
    */
   failResponses(apiKey: number, errorCode: number, count = 1, then?: () => void): void {
     this.#traps.push({ apiKey, errorCode, remaining: count, then });
+  }
+
+  /** Disarms every trap on `apiKey`: its responses pass unchanged again (no `then` runs). */
+  stopFailing(apiKey: number): void {
+    for (const trap of this.#traps) if (trap.apiKey === apiKey) trap.remaining = 0;
+  }
+
+  /** Responses to `apiKey` rewritten so far. */
+  rewritten(apiKey: number): number {
+    return this.#rewritten.get(apiKey) ?? 0;
   }
 
   async close(): Promise<void> {
@@ -99,7 +112,7 @@ export class KafkaProxy {
     const at = 4 + 4 + (flexible ? 1 : 0) + 4;
     frame.writeInt16BE(trap.errorCode, at);
     trap.remaining -= 1;
-    this.rewritten.set(apiKey, (this.rewritten.get(apiKey) ?? 0) + 1);
+    this.#rewritten.set(apiKey, this.rewritten(apiKey) + 1);
     if (trap.remaining === 0) trap.then?.();
   }
 }

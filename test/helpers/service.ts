@@ -84,6 +84,20 @@ export class Service {
     return new Service(child, port);
   }
 
+  /**
+   * The end of the output for a failure message, about `chars` long: phi-gate's own lines, then,
+   * apart, its Kafka client's. During an outage the client logs many lines, which in a plain tail
+   * push phi-gate's own out of a shortened report.
+   */
+  report(chars = 6000): string {
+    const lines = this.output.split('\n');
+    const fromClient = (line: string) => /"component":"(librdkafka|kafkajs)"/.test(line);
+    const own = lines.filter((line) => !fromClient(line)).join('\n');
+    const client = lines.filter(fromClient).join('\n');
+    const share = Math.floor(chars / 3);
+    return `${own.slice(-(chars - share))}\n--- its Kafka client ---\n${client.slice(-share)}`;
+  }
+
   /** The child's process id (for /proc/<pid>/status). */
   get pid(): number | undefined {
     return this.#child.pid;
@@ -117,7 +131,7 @@ export class Service {
     while (Date.now() < deadline) {
       if (this.#child.exitCode !== null) {
         throw new Error(
-          `phi-gate exited with ${this.#child.exitCode} before it was ready:\n${this.output.slice(-4000)}`,
+          `phi-gate exited with ${this.#child.exitCode} before it was ready:\n${this.report(4000)}`,
         );
       }
       try {
@@ -130,7 +144,7 @@ export class Service {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`phi-gate not ready after ${timeoutMs} ms:\n${this.output.slice(-4000)}`);
+    throw new Error(`phi-gate not ready after ${timeoutMs} ms:\n${this.report(4000)}`);
   }
 
   /** Polls `probe` until it is true or the deadline passes. */

@@ -39,8 +39,11 @@ const { Producer: TransactionalProducer } = rdkafka;
 export class Transactions {
   readonly #o: TransactionsOptions;
   #producer: Producer;
-  /** The producer reported a fatal error: it is replaced before the next transaction. */
-  #broken = false;
+  /**
+   * Why the producer cannot run a transaction — it reported a fatal error, or it was never connected
+   * and initialised — so that the next transaction replaces it first; undefined while it is usable.
+   */
+  #unusable: string | undefined;
 
   constructor(options: TransactionsOptions) {
     this.#o = options;
@@ -66,10 +69,10 @@ export class Transactions {
     );
     bridgeLogs(producer, logger, 'producer');
     producer.on('event.error', (err) => {
-      if (!err.isFatal) return;
+      if (!err.isFatal || producer !== this.#producer) return; // a replaced producer's last words
       const error = decide(err, classify).error;
       if (error.code === 'PHIGATE_ERR_FENCED') this.#o.onFenced(error);
-      else this.#broken = true;
+      else this.#unusable = 'the producer reported a fatal error';
     });
     return producer;
   }
@@ -88,10 +91,18 @@ export class Transactions {
     const old = this.#producer;
     await call<unknown>((cb) => old.disconnect(cb)).catch(() => undefined);
     this.#producer = this.#newProducer();
-    this.#broken = false;
+    // until it is initialised: an initialisation that failed (or timed out, which librdkafka keeps
+    // in progress and refuses every other call meanwhile) leaves a producer that can never begin a
+    // transaction, and the next attempt must replace it again
+    this.#unusable = 'the previous replacement could not be initialised';
     try {
       await this.connect();
+      this.#unusable = undefined;
     } catch (err) {
+      this.#o.logger.warn(
+        { code: isRdkafkaError(err) ? err.code : undefined, reason: (err as Error).message },
+        'the new transactional producer could not be initialised; the next attempt replaces it again',
+      );
       throw classify(err);
     }
     throw new PhiGateError(
@@ -114,7 +125,7 @@ export class Transactions {
     consumer: KafkaConsumer,
     beforeOffsets: () => void,
   ): Promise<void> {
-    if (this.#broken) await this.#replaceProducer(new Error('the producer reported a fatal error'));
+    if (this.#unusable !== undefined) await this.#replaceProducer(new Error(this.#unusable));
     const producer = this.#producer;
     const started = process.hrtime.bigint();
     await call((cb) => producer.beginTransaction(cb));
@@ -147,7 +158,8 @@ export class Transactions {
       // re-initialises the id and the batch is retried (#replaceProducer throws a pausing error).
       if (fenced && Number(process.hrtime.bigint() - started) / 1e6 >= TRANSACTION_TIMEOUT_MS)
         await this.#replaceProducer(err);
-      if (!fenced && (this.#broken || (isRdkafkaError(err) && err.isFatal))) await this.#replaceProducer(err);
+      if (!fenced && (this.#unusable !== undefined || (isRdkafkaError(err) && err.isFatal)))
+        await this.#replaceProducer(err);
       if (!fenced) await this.#abort(err);
       throw err;
     }

@@ -90,7 +90,7 @@ function consumedAtLeast(service: Service, n: number): Promise<void> {
 /** Attaches the service's and the broker's logs to a failure: they say what happened. */
 async function explain(err: unknown, service: Service | undefined, broker: PrivateBroker): Promise<Error> {
   return new Error(
-    `${(err as Error).message}\n--- phi-gate ---\n${service?.output.slice(-6000)}\n--- broker ---\n${await broker.logTail()}`,
+    `${(err as Error).message}\n--- phi-gate ---\n${service?.report()}\n--- broker ---\n${await broker.logTail(2000)}`,
   );
 }
 
@@ -235,6 +235,15 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
 
 /** Kafka's UNKNOWN_SERVER_ERROR: neither client retries an EndTxn answered with it. */
 const UNKNOWN_SERVER_ERROR = -1;
+/** Kafka's INVALID_TXN_STATE: an EndTxn answered with it ends a librdkafka producer (a fatal error). */
+const INVALID_TXN_STATE = 48;
+/** Kafka's COORDINATOR_LOAD_IN_PROGRESS: both clients retry an InitProducerId answered with it. */
+const COORDINATOR_LOAD_IN_PROGRESS = 14;
+/** What each engine logs when a producer's initialisation (InitProducerId) failed for good. */
+const INIT_FAILED: Readonly<Record<string, RegExp>> = {
+  librdkafka: /could not be initialised/,
+  kafkajs: /NumberOfRetriesExceeded: The coordinator is loading/,
+};
 
 describe('a transaction the broker committed but reported as failed: committed once, not twice', () => {
   const bench = privateBench({ proxy: true });
@@ -254,12 +263,12 @@ describe('a transaction the broker committed but reported as failed: committed o
       );
       try {
         await consumedAtLeast(service, 40);
-        const before = proxy.rewritten.get(API.EndTxn) ?? 0;
+        const before = proxy.rewritten(API.EndTxn);
         proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 3);
         await producer.send(events.slice(400));
         await assertDelivered(t, names, events, brokers);
         assert.ok(!life.exited, 'phi-gate is still running');
-        const garbled = (proxy.rewritten.get(API.EndTxn) ?? 0) - before;
+        const garbled = proxy.rewritten(API.EndTxn) - before;
         assert.ok(garbled >= 1, `a commit's answer was garbled (${garbled})`);
         assert.match(service.output, /a transaction reported as failed had committed/);
         const found = await service.counter('phigate_transactions_found_committed_total');
@@ -296,8 +305,8 @@ describe('a transaction the broker committed but reported as failed: committed o
       try {
         await consumedAtLeast(service, 40);
         const before = {
-          endTxn: proxy.rewritten.get(API.EndTxn) ?? 0,
-          beat: proxy.rewritten.get(API.Heartbeat) ?? 0,
+          endTxn: proxy.rewritten(API.EndTxn),
+          beat: proxy.rewritten(API.Heartbeat),
         };
         // kafkajs hands a batch given up unresolved straight back: it must learn what committed first
         proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 1, () =>
@@ -307,8 +316,8 @@ describe('a transaction the broker committed but reported as failed: committed o
         await assertDelivered(t, names, events, brokers);
         assert.ok(!life.exited, 'phi-gate is still running');
         const garbled = {
-          endTxn: (proxy.rewritten.get(API.EndTxn) ?? 0) - before.endTxn,
-          beat: (proxy.rewritten.get(API.Heartbeat) ?? 0) - before.beat,
+          endTxn: proxy.rewritten(API.EndTxn) - before.endTxn,
+          beat: proxy.rewritten(API.Heartbeat) - before.beat,
         };
         assert.equal(garbled.endTxn, 1, 'one commit answer was garbled');
         // librdkafka heart-beats on its own thread, whenever it likes: only kafkajs's heartbeat is the
@@ -320,6 +329,42 @@ describe('a transaction the broker committed but reported as failed: committed o
         // the batch handed back finds the garbled commit committed, and counts it
         assert.equal(await service.counter('phigate_transactions_found_committed_total'), 1);
         t.diagnostic(`garbled ${JSON.stringify(garbled)}; ${JSON.stringify(await evidence(service))}`);
+      } catch (err) {
+        throw await explain(err, service, bench().broker);
+      } finally {
+        await service.stop();
+        await producer.disconnect();
+      }
+    });
+
+    test(`${engine}: a producer that cannot initialise for a while is replaced again until one can`, async (t) => {
+      const proxy = bench().broker.proxy as KafkaProxy;
+      const { names, producer, events, brokers, service, life } = await startStream(
+        bench(),
+        `reinit-${engine}`,
+        engine,
+        { total: 600, sent: 400, env: { PHIGATE_BATCH_MAX_RECORDS: '20' } },
+      );
+      try {
+        await consumedAtLeast(service, 40);
+        const before = proxy.rewritten(API.InitProducerId);
+        // the commit's answer ends the producer (librdkafka) or its transaction (kafkajs); then every
+        // answer to the new producer's InitProducerId says "not yet", until its initialisation fails
+        proxy.failResponses(API.EndTxn, INVALID_TXN_STATE, 1, () =>
+          proxy.failResponses(API.InitProducerId, COORDINATOR_LOAD_IN_PROGRESS, Number.MAX_SAFE_INTEGER),
+        );
+        await Service.until(
+          async () => INIT_FAILED[engine]?.test(service.output) ?? false,
+          90_000,
+          'a producer whose initialisation failed',
+        );
+        proxy.stopFailing(API.InitProducerId);
+        await producer.send(events.slice(400));
+        await assertDelivered(t, names, events, brokers);
+        assert.ok(!life.exited, 'phi-gate is still running');
+        t.diagnostic(
+          `${proxy.rewritten(API.InitProducerId) - before} InitProducerId answers garbled; ${JSON.stringify(await evidence(service))}`,
+        );
       } catch (err) {
         throw await explain(err, service, bench().broker);
       } finally {

@@ -157,15 +157,12 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
         const dlq = await consumeAll(names.dlq, { count: 1, timeoutMs: 1000 });
         assert.equal(dlq.length, 0, 'nothing dead-lettered');
         for (const [i, m] of members.entries())
-          assert.ok(
-            !exited[i],
-            `the last incarnation of ${slots[i]} is still running:\n${m.output.slice(-3000)}`,
-          );
+          assert.ok(!exited[i], `the last incarnation of ${slots[i]} is still running:\n${m.report(3000)}`);
         t.diagnostic(`duration ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } catch (err) {
         throw new Error(
           `${(err as Error).message}\nseed ${SEED}; kills at: ${log.join(' ')}\n${members
-            .map((m, i) => `--- ${slots[i]} (last incarnation) ---\n${m.output.slice(-5000)}`)
+            .map((m, i) => `--- ${slots[i]} (last incarnation) ---\n${m.report(5000)}`)
             .join('\n')}`,
         );
       } finally {

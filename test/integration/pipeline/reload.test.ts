@@ -117,7 +117,7 @@ describe('pipeline: policy hot reload', () => {
     assert.equal(
       received.length,
       1,
-      `the new destination's topic exists and got the event:\n${service.output.slice(-3000)}`,
+      `the new destination's topic exists and got the event:\n${service.report(3000)}`,
     );
     const value = await registry().decode(received[0]?.message.value as Buffer);
     assert.deepEqual(

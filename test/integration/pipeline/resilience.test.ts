@@ -90,7 +90,7 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
     );
     first.signal('SIGTERM');
     const exit = await first.exited();
-    assert.equal(exit.code, 0, `exit code 0 after SIGTERM:\n${first.output.slice(-2000)}`);
+    assert.equal(exit.code, 0, `exit code 0 after SIGTERM:\n${first.report(2000)}`);
     assert.match(first.output, /shutting down/);
 
     const second = await Service.start({ ...names, groupId, policyFile });
@@ -171,7 +171,7 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
         await assertEveryDestinationExactlyOnce(names, ids);
       } catch (err) {
         throw new Error(
-          `${(err as Error).message}\n--- zombie ---\n${zombie.output.slice(-5000)}\n--- successor ---\n${successor?.output.slice(-5000)}`,
+          `${(err as Error).message}\n--- zombie ---\n${zombie.report(5000)}\n--- successor ---\n${successor?.report(5000)}`,
         );
       } finally {
         zombie.signal('SIGCONT');
@@ -216,7 +216,7 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       } catch (err) {
         // the members' own logs say what happened at each rebalance
         throw new Error(
-          `${(err as Error).message}\n--- first member ---\n${a.output.slice(-6000)}\n--- second member ---\n${b.output.slice(-10000)}`,
+          `${(err as Error).message}\n--- first member ---\n${a.report(6000)}\n--- second member ---\n${b.report(10000)}`,
         );
       } finally {
         await b.stop();
@@ -279,7 +279,7 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
         await assertExactlyOnce(names.warehouse, ids, 90_000);
         await assertExactlyOnce(names.mixpanel, ids);
       } catch (err) {
-        throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.output.slice(-6000)}`);
+        throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.report(6000)}`);
       } finally {
         await successor?.stop();
         await service.stop();
@@ -321,7 +321,7 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       assert.equal(dlq.length, 0, 'an outage never floods the DLQ');
     } catch (err) {
       // the service's own log says why: attach it to the failure
-      throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.output.slice(-6000)}`);
+      throw new Error(`${(err as Error).message}\n--- phi-gate output ---\n${service.report(6000)}`);
     } finally {
       await service.stop();
       await producer.disconnect();

@@ -145,9 +145,9 @@ describe('phi-gate through a SASL_SSL listener (TLS + SCRAM-SHA-512)', () => {
     assert.notEqual(
       exit.signal,
       'SIGKILL',
-      `${engine}: still running after ${REFUSAL_DEADLINE_MS} ms:\n${service.output.slice(-3000)}`,
+      `${engine}: still running after ${REFUSAL_DEADLINE_MS} ms:\n${service.report(3000)}`,
     );
-    assert.equal(exit.code, 1, `${engine}: exit code 1:\n${service.output.slice(-3000)}`);
+    assert.equal(exit.code, 1, `${engine}: exit code 1:\n${service.report(3000)}`);
     assert.equal(service.output.includes(password), false, 'the password appears in no line');
     return { output: service.output, elapsed };
   }
@@ -187,7 +187,7 @@ describe('phi-gate through a SASL_SSL listener (TLS + SCRAM-SHA-512)', () => {
       } finally {
         const exit = await service.stop();
         await producer.disconnect();
-        assert.equal(exit.code, 0, `SIGTERM: exit 0:\n${service.output.slice(-2000)}`);
+        assert.equal(exit.code, 0, `SIGTERM: exit 0:\n${service.report(2000)}`);
         assert.equal(service.output.includes(password), false, 'the password appears in no line');
       }
     });
