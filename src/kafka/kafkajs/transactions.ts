@@ -194,6 +194,13 @@ export function classify(err: unknown): unknown {
   if (err instanceof PhiGateError) return err;
   const type = (err as { type?: string }).type;
   const name = (err as { name?: string }).name ?? '';
+  if (isHalfConnected(err)) {
+    return new PhiGateError(
+      'PHIGATE_ERR_BROKER',
+      'kafkajs sent a request to a broker whose connection never finished its handshake (Broker not connected)',
+      { cause: err },
+    );
+  }
   if (!name.startsWith('KafkaJS')) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (type !== undefined && FENCED.has(type)) {
@@ -210,4 +217,14 @@ export function classify(err: unknown): unknown {
       cause: err,
     },
   );
+}
+
+/**
+ * kafkajs's one outage that is not a KafkaJS error: a request to a broker whose connection never
+ * finished its handshake (its ApiVersions request timed out, the broker frozen or overloaded) throws
+ * a plain `Error('Broker not connected')` (kafkajs/src/broker/index.js, `notInitializedLookup`).
+ * Fatal as an unknown error, it ended the instance during a broker freeze.
+ */
+function isHalfConnected(err: unknown): boolean {
+  return err instanceof Error && err.name === 'Error' && err.message === 'Broker not connected';
 }

@@ -128,7 +128,12 @@ export class Transactions {
     if (this.#unusable !== undefined) await this.#replaceProducer(new Error(this.#unusable));
     const producer = this.#producer;
     const started = process.hrtime.bigint();
-    await call((cb) => producer.beginTransaction(cb));
+    await call((cb) => producer.beginTransaction(cb)).catch((err: unknown) => {
+      // beginning is local to librdkafka: only the producer's state refuses it (not initialised, a
+      // call in progress, a fatal error), and would refuse every retry the same way
+      this.#unusable = `it could not begin a transaction (${(err as Error).message})`;
+      throw err;
+    });
     try {
       for (const { topic, messages } of outputs) {
         for (const m of messages) {

@@ -27,6 +27,8 @@ const SELECTED = (process.env.PHIGATE_FAULT_ENGINES ?? ENGINES.join(','))
 const REQUEST_TIMEOUT_MS = 2000;
 /** Longer than the request timeout and than the transaction timeout (10 s) of the open transaction. */
 const FREEZE_MS = 12_000;
+/** Short, so that a frozen broker outlasts a new client's connection attempt twice over. */
+const CONNECTION_TIMEOUT_MS = 4000;
 
 /** A private broker, its topics and the policy keys, for one describe block. */
 interface Bench {
@@ -368,6 +370,51 @@ describe('a transaction the broker committed but reported as failed: committed o
       } catch (err) {
         throw await explain(err, service, bench().broker);
       } finally {
+        await service.stop();
+        await producer.disconnect();
+      }
+    });
+
+    test(`${engine}: a producer replaced while the broker is frozen cannot connect; one replaced after the thaw can`, async (t) => {
+      const b = bench().broker;
+      const proxy = b.proxy as KafkaProxy;
+      const { names, producer, events, brokers, service, life } = await startStream(
+        bench(),
+        `reconn-${engine}`,
+        engine,
+        {
+          total: 600,
+          sent: 400,
+          env: {
+            PHIGATE_BATCH_MAX_RECORDS: '20',
+            KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+            KAFKA_CONNECTION_TIMEOUT_MS: String(CONNECTION_TIMEOUT_MS),
+          },
+        },
+      );
+      const pid = await b.pid();
+      let frozen = false;
+      try {
+        await consumedAtLeast(service, 40);
+        // the commit's answer ends the producer (librdkafka) or its transaction (kafkajs), and the
+        // broker freezes before the client reads that answer: the new producer cannot connect
+        proxy.failResponses(API.EndTxn, INVALID_TXN_STATE, 1, () => {
+          process.kill(pid, 'SIGSTOP');
+          frozen = true;
+        });
+        await Service.until(async () => frozen, 30_000, 'the broker frozen at a garbled commit answer');
+        await sleep(2 * CONNECTION_TIMEOUT_MS);
+        assert.ok(!life.exited, 'phi-gate outlives a frozen broker');
+        await b.thaw();
+        frozen = false;
+        await producer.send(events.slice(400));
+        await assertDelivered(t, names, events, brokers);
+        assert.ok(!life.exited, 'phi-gate is still running');
+        t.diagnostic(`${JSON.stringify(await evidence(service))}; ${paths(service)}`);
+      } catch (err) {
+        throw await explain(err, service, b);
+      } finally {
+        if (frozen) await b.thaw();
         await service.stop();
         await producer.disconnect();
       }

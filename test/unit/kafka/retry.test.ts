@@ -35,6 +35,12 @@ describe('decide: the catalogue decides what an engine does with a failure', () 
     assert.equal(decide(new RangeError('bug'), classifyKafkajs).action, 'fatal');
   });
 
+  test("kafkajs: its plain 'Broker not connected' (a handshake that never finished) is an outage: it pauses", () => {
+    const halfConnected = decide(new Error('Broker not connected'), classifyKafkajs);
+    assert.deepEqual([halfConnected.action, halfConnected.error.code], ['retry', 'PHIGATE_ERR_BROKER']);
+    assert.equal(decide(new Error('something else'), classifyKafkajs).action, 'fatal');
+  });
+
   test('back-off doubles up to the maximum', () => {
     const delays = new Delays({ initialMs: 100, maxMs: 500 });
     assert.deepEqual([delays.next(), delays.next(), delays.next(), delays.next()], [100, 200, 400, 500]);
