@@ -3,7 +3,8 @@
  * with every problem listed at once. SIGTERM / SIGINT: stop fetching, finish and commit the in-flight
  * batch, leave the group, exit 0; a second signal, or the shutdown timeout, forces exit 1. A fatal
  * error while running (src/errors.ts: a fenced producer, an unrecoverable client error, a bug)
- * closes the app without committing the batch in hand and exits 1, so that Kubernetes restarts it.
+ * closes the app without committing the batch in hand and exits 1, so that Kubernetes restarts it;
+ * so does an error that escaped every handler (PHIGATE_ERR_INTERNAL).
  */
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config/index.ts';
@@ -49,12 +50,28 @@ export const run: Command = async (argv, io) => {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    app.failed.then(async () => {
+    let failing = false;
+    const failAndClose = async () => {
+      if (failing) return;
+      failing = true;
       const timer = setTimeout(() => process.exit(EXIT.failure), config.shutdownTimeoutMs);
       timer.unref();
       await app.close();
       resolve(EXIT.failure);
-    });
+    };
+    app.failed.then(failAndClose);
+    // the last resort: an error that escaped every handler (a bug) ends the instance as a fatal
+    // error does — a coded log line, the batch in hand not committed, exit 1 — not with Node's
+    // bare stack trace, which skipped the close and left the log without a code
+    const escaped = (err: unknown) => {
+      logger.fatal(
+        { err, code: 'PHIGATE_ERR_INTERNAL' },
+        `phi-gate must stop: PHIGATE_ERR_INTERNAL: an error escaped every handler (${err instanceof Error ? err.name : typeof err})`,
+      );
+      void failAndClose();
+    };
+    process.on('unhandledRejection', escaped);
+    process.on('uncaughtException', escaped);
   });
 
   try {

@@ -125,7 +125,8 @@ export class RdkafkaEngine implements KafkaEngine {
       throw classify(err);
     }
     this.#consumer.subscribe([this.#input]);
-    this.#loop = this.#run(step);
+    // the loop handles every failure it expects; one it does not (a bug) ends the instance, coded
+    this.#loop = this.#run(step).catch((err: unknown) => this.#fatal(decide(err, classify).error));
   }
 
   async close(): Promise<void> {
@@ -282,9 +283,20 @@ export class RdkafkaEngine implements KafkaEngine {
       { code: error.code, reason: error.message, topic, partition, offset },
       'input record unreadable: it is dead-lettered and skipped',
     );
-    await call((cb) =>
-      this.#consumer.seek({ topic, partition, offset: offset + 1 }, OPERATION_TIMEOUT_MS, cb),
-    );
+    try {
+      await call((cb) =>
+        this.#consumer.seek({ topic, partition, offset: offset + 1 }, OPERATION_TIMEOUT_MS, cb),
+      );
+    } catch (err) {
+      // revoked meanwhile, or the broker is away: the next fetch meets the batch again (or its new
+      // owner does), and nothing was skipped
+      logger.warn(
+        { err, topic, partition, offset },
+        'seeking past the unreadable input batch failed; retrying',
+      );
+      await sleep(this.#retry.initialMs);
+      return undefined;
+    }
     const unreadable = new PhiGateError(
       'PHIGATE_ERR_BAD_BATCH',
       `the client cannot read the record batch holding this offset (${error.message}); its bytes stay in the input topic`,

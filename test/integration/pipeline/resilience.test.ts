@@ -1,5 +1,6 @@
 /**
- * Exactly once under failure, on the real stack: SIGTERM drains; kill -9 mid-stream and a restart;
+ * Exactly once under failure, on the real stack: SIGTERM drains; an error that escapes every handler
+ * ends the instance (exit 1); kill -9 mid-stream and a restart;
  * two members in one group with rebalances; SIGTERM while a batch waits for the registry; a registry
  * restart mid-stream. In every case each event reaches each destination exactly once as seen by
  * read_committed consumers, each key's records in the order they were sent, and nothing is
@@ -34,6 +35,8 @@ import { requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 
 const run = promisify(execFile);
 const STACK = fileURLToPath(new URL('../../../deploy/local/stack.sh', import.meta.url));
+/** Makes a promise reject unhandled in phi-gate when it gets SIGUSR2. */
+const ESCAPE = fileURLToPath(new URL('../../fixtures/escape/reject-on-sigusr2.mjs', import.meta.url));
 
 type Names = Awaited<ReturnType<typeof pipelineTopics>>;
 
@@ -99,6 +102,43 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       await assertEveryDestinationExactlyOnce(names, ids);
     } finally {
       await second.stop();
+      await producer.disconnect();
+    }
+  });
+
+  test('an error that escapes every handler ends the instance: coded, exit 1; a successor continues exactly once', async () => {
+    const { names, policyFile, producer, groupId } = await setup('escaped');
+    const events = bookedEvents(600);
+    await producer.send(events);
+    const first = await Service.start({
+      ...names,
+      groupId,
+      policyFile,
+      env: { PHIGATE_BATCH_MAX_RECORDS: '50', NODE_OPTIONS: `--import=${ESCAPE}` },
+    });
+    let second: Service | undefined;
+    try {
+      await Service.until(
+        async () => (await auditedCount(first).catch(() => 0)) > 0,
+        45_000,
+        'first records processed',
+      );
+      first.signal('SIGUSR2');
+      const exit = await first.exited();
+      assert.equal(exit.code, 1, `exit code 1 after an escaped error:\n${first.report(2000)}`);
+      assert.match(
+        first.output,
+        /"level":"fatal".*"code":"PHIGATE_ERR_INTERNAL".*an error escaped every handler/,
+      );
+
+      second = await Service.start({ ...names, groupId, policyFile });
+      await assertEveryDestinationExactlyOnce(
+        names,
+        events.map((e) => e.messageId as string),
+      );
+    } finally {
+      await first.stop();
+      await second?.stop();
       await producer.disconnect();
     }
   });
