@@ -25,6 +25,9 @@ export class PrivateBroker {
   /** The proxy clients reach the broker through, when started with one. */
   readonly proxy: KafkaProxy | undefined;
   readonly #env: NodeJS.ProcessEnv;
+  /** The running broker's process id, read from its pid file at each start. */
+  #pid = 0;
+  #frozen = false;
 
   private constructor(dir: string, env: NodeJS.ProcessEnv, port: number, proxy: KafkaProxy | undefined) {
     this.dir = dir;
@@ -54,6 +57,7 @@ export class PrivateBroker {
     const broker = new PrivateBroker(dir, env, port, proxy);
     try {
       await broker.#stack('start', 'kafka');
+      await broker.#readPid();
     } catch (err) {
       await broker.destroy();
       throw err;
@@ -70,13 +74,13 @@ export class PrivateBroker {
     }
   }
 
-  async pid(): Promise<number> {
-    return Number((await readFile(join(this.dir, 'kafka.pid'), 'utf8')).trim());
+  async #readPid(): Promise<void> {
+    this.#pid = Number((await readFile(join(this.dir, 'kafka.pid'), 'utf8')).trim());
   }
 
   /** kill -9, and wait until the process is gone (a JVM takes a moment to die). */
   async kill9(): Promise<void> {
-    const pid = await this.pid();
+    const pid = this.#pid;
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 30_000;
     while (alive(pid)) {
@@ -85,18 +89,28 @@ export class PrivateBroker {
     }
   }
 
-  /** SIGSTOP: the broker holds its connections open and answers nothing. */
-  async freeze(): Promise<void> {
-    process.kill(await this.pid(), 'SIGSTOP');
+  /**
+   * SIGSTOP: the broker holds its connections open and answers nothing. Synchronous, so that a
+   * proxy trap can freeze it before a client reads the answer being rewritten.
+   */
+  freeze(): void {
+    process.kill(this.#pid, 'SIGSTOP');
+    this.#frozen = true;
   }
 
-  async thaw(): Promise<void> {
-    process.kill(await this.pid(), 'SIGCONT');
+  thaw(): void {
+    process.kill(this.#pid, 'SIGCONT');
+    this.#frozen = false;
+  }
+
+  get frozen(): boolean {
+    return this.#frozen;
   }
 
   /** Starts the broker again on the data it has (`stack.sh resume`); resolves once it is ready. */
   async resume(): Promise<void> {
     await this.#stack('resume', 'kafka');
+    await this.#readPid();
   }
 
   /** The broker's own log (the lifecycle lines and warnings), for a failure message. */
@@ -107,7 +121,7 @@ export class PrivateBroker {
 
   /** Stops the broker (thawing it first) and deletes its state dir. Idempotent. */
   async destroy(): Promise<void> {
-    const pid = await this.pid().catch(() => 0);
+    const pid = this.#pid;
     if (pid > 0 && alive(pid)) process.kill(pid, 'SIGCONT');
     await this.#stack('stop', 'kafka').catch(() => undefined);
     if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');

@@ -80,6 +80,31 @@ async function startStream(
   return { names, producer, events, brokers: broker.brokers, service, life: watch(service) };
 }
 
+type Stream = Awaited<ReturnType<typeof startStream>>;
+
+/**
+ * Runs `body` over a stream (startStream); a failure carries the service's and the broker's logs.
+ * Afterwards the broker is thawed if the body left it frozen, phi-gate stopped, the producer closed.
+ */
+async function withStream(
+  bench: Bench,
+  prefix: string,
+  engine: string,
+  o: Parameters<typeof startStream>[3],
+  body: (stream: Stream) => Promise<void>,
+): Promise<void> {
+  const stream = await startStream(bench, prefix, engine, o);
+  try {
+    await body(stream);
+  } catch (err) {
+    throw await explain(err, stream.service, bench.broker);
+  } finally {
+    if (bench.broker.frozen) bench.broker.thaw();
+    await stream.service.stop();
+    await stream.producer.disconnect();
+  }
+}
+
 /** Resolves once phi-gate has consumed at least `n` events. */
 function consumedAtLeast(service: Service, n: number): Promise<void> {
   return Service.until(
@@ -144,7 +169,7 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
 
   for (const engine of SELECTED) {
     test(`${engine}: kill -9 of the broker mid-stream, restarted on its data: phi-gate recovers by itself`, async (t) => {
-      const { names, producer, events, brokers, service, life } = await startStream(
+      await withStream(
         bench(),
         `bk9-${engine}`,
         engine,
@@ -153,32 +178,28 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
           sent: 900,
           env: { PHIGATE_BATCH_MAX_RECORDS: '10' },
         },
+        async ({ names, producer, events, brokers, service, life }) => {
+          await consumedAtLeast(service, 50);
+          await bench().broker.kill9();
+          const atKill = await evidence(service);
+          assert.ok(atKill.consumed < 900, `the broker died mid-stream (consumed ${atKill.consumed} of 900)`);
+          await sleep(3000); // phi-gate meets a refused connection for a while
+          assert.ok(!life.exited, 'phi-gate outlives its broker');
+          await bench().broker.resume();
+          await producer.send(events.slice(900));
+          await assertDelivered(t, names, events, brokers);
+          assert.ok(!life.exited, 'phi-gate is still running');
+          t.diagnostic(
+            `at the kill ${JSON.stringify(atKill)}; after ${JSON.stringify(await evidence(service))}`,
+          );
+          t.diagnostic(paths(service));
+        },
       );
-      try {
-        await consumedAtLeast(service, 50);
-        await bench().broker.kill9();
-        const atKill = await evidence(service);
-        assert.ok(atKill.consumed < 900, `the broker died mid-stream (consumed ${atKill.consumed} of 900)`);
-        await sleep(3000); // phi-gate meets a refused connection for a while
-        assert.ok(!life.exited, 'phi-gate outlives its broker');
-        await bench().broker.resume();
-        await producer.send(events.slice(900));
-        await assertDelivered(t, names, events, brokers);
-        assert.ok(!life.exited, 'phi-gate is still running');
-        t.diagnostic(
-          `at the kill ${JSON.stringify(atKill)}; after ${JSON.stringify(await evidence(service))}`,
-        );
-        t.diagnostic(paths(service));
-      } catch (err) {
-        throw await explain(err, service, bench().broker);
-      } finally {
-        await service.stop();
-        await producer.disconnect();
-      }
     });
 
     test(`${engine}: the broker frozen longer than the request timeout, then thawed: phi-gate pauses and recovers`, async (t) => {
-      const { names, producer, events, brokers, service, life } = await startStream(
+      const b = bench().broker;
+      await withStream(
         bench(),
         `bkstop-${engine}`,
         engine,
@@ -192,45 +213,35 @@ describe('broker faults: phi-gate pauses, recovers by itself, exactly once per d
             KAFKA_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
           },
         },
+        async ({ names, producer, events, brokers, service, life }) => {
+          await consumedAtLeast(service, 100);
+          b.freeze();
+          const atFreeze = await evidence(service);
+          assert.ok(
+            atFreeze.consumed < 900,
+            `the broker froze mid-stream (consumed ${atFreeze.consumed} of 900)`,
+          );
+          await sleep(FREEZE_MS);
+          const whileFrozen = await evidence(service);
+          assert.ok(!life.exited, 'phi-gate outlives a frozen broker');
+          b.thaw();
+          await producer.send(events.slice(900));
+          await assertDelivered(t, names, events, brokers);
+          assert.ok(!life.exited, 'phi-gate is still running');
+          const end = await evidence(service);
+          t.diagnostic(
+            `at the freeze ${JSON.stringify(atFreeze)}; frozen ${JSON.stringify(whileFrozen)}; after ${JSON.stringify(end)}`,
+          );
+          t.diagnostic(paths(service));
+          // the pause: phi-gate's own back-off, or — on kafkajs, whose producer retries a timed-out
+          // request a dozen times before giving up — the client's retries alone may span the freeze
+          const clientRetried = engine === 'kafkajs' && /"retryCount":\d+.*timed out/.test(service.output);
+          assert.ok(
+            end.pausedBroker > 0 || clientRetried,
+            `phi-gate paused on the broker outage (phigate_pauses_total{reason="broker"}, or kafkajs's request retries): ${JSON.stringify(end)}`,
+          );
+        },
       );
-      const b = bench().broker;
-      let frozen = false;
-      try {
-        await consumedAtLeast(service, 100);
-        await b.freeze();
-        frozen = true;
-        const atFreeze = await evidence(service);
-        assert.ok(
-          atFreeze.consumed < 900,
-          `the broker froze mid-stream (consumed ${atFreeze.consumed} of 900)`,
-        );
-        await sleep(FREEZE_MS);
-        const whileFrozen = await evidence(service);
-        assert.ok(!life.exited, 'phi-gate outlives a frozen broker');
-        await b.thaw();
-        frozen = false;
-        await producer.send(events.slice(900));
-        await assertDelivered(t, names, events, brokers);
-        assert.ok(!life.exited, 'phi-gate is still running');
-        const end = await evidence(service);
-        t.diagnostic(
-          `at the freeze ${JSON.stringify(atFreeze)}; frozen ${JSON.stringify(whileFrozen)}; after ${JSON.stringify(end)}`,
-        );
-        t.diagnostic(paths(service));
-        // the pause: phi-gate's own back-off, or — on kafkajs, whose producer retries a timed-out
-        // request a dozen times before giving up — the client's retries alone may span the freeze
-        const clientRetried = engine === 'kafkajs' && /"retryCount":\d+.*timed out/.test(service.output);
-        assert.ok(
-          end.pausedBroker > 0 || clientRetried,
-          `phi-gate paused on the broker outage (phigate_pauses_total{reason="broker"}, or kafkajs's request retries): ${JSON.stringify(end)}`,
-        );
-      } catch (err) {
-        throw await explain(err, service, bench().broker);
-      } finally {
-        if (frozen) await b.thaw();
-        await service.stop();
-        await producer.disconnect();
-      }
     });
   }
 });
@@ -253,7 +264,7 @@ describe('a transaction the broker committed but reported as failed: committed o
   for (const engine of SELECTED) {
     test(`${engine}: the commit's answer says it failed; phi-gate finds it committed and goes on`, async (t) => {
       const proxy = bench().broker.proxy as KafkaProxy;
-      const { names, producer, events, brokers, service, life } = await startStream(
+      await withStream(
         bench(),
         `lostc-${engine}`,
         engine,
@@ -262,32 +273,30 @@ describe('a transaction the broker committed but reported as failed: committed o
           sent: 400,
           env: { PHIGATE_BATCH_MAX_RECORDS: '20' },
         },
+        async ({ names, producer, events, brokers, service, life }) => {
+          await consumedAtLeast(service, 40);
+          const before = proxy.rewritten(API.EndTxn);
+          proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 3);
+          await producer.send(events.slice(400));
+          await assertDelivered(t, names, events, brokers);
+          assert.ok(!life.exited, 'phi-gate is still running');
+          const garbled = proxy.rewritten(API.EndTxn) - before;
+          assert.ok(garbled >= 1, `a commit's answer was garbled (${garbled})`);
+          assert.match(service.output, /a transaction reported as failed had committed/);
+          const found = await service.counter('phigate_transactions_found_committed_total');
+          assert.ok(
+            found >= 1 && found <= garbled,
+            `found committed: ${found} of ${garbled} garbled answers`,
+          );
+          t.diagnostic(`${garbled} commit answers garbled; ${JSON.stringify(await evidence(service))}`);
+          t.diagnostic(paths(service));
+        },
       );
-      try {
-        await consumedAtLeast(service, 40);
-        const before = proxy.rewritten(API.EndTxn);
-        proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 3);
-        await producer.send(events.slice(400));
-        await assertDelivered(t, names, events, brokers);
-        assert.ok(!life.exited, 'phi-gate is still running');
-        const garbled = proxy.rewritten(API.EndTxn) - before;
-        assert.ok(garbled >= 1, `a commit's answer was garbled (${garbled})`);
-        assert.match(service.output, /a transaction reported as failed had committed/);
-        const found = await service.counter('phigate_transactions_found_committed_total');
-        assert.ok(found >= 1 && found <= garbled, `found committed: ${found} of ${garbled} garbled answers`);
-        t.diagnostic(`${garbled} commit answers garbled; ${JSON.stringify(await evidence(service))}`);
-        t.diagnostic(paths(service));
-      } catch (err) {
-        throw await explain(err, service, bench().broker);
-      } finally {
-        await service.stop();
-        await producer.disconnect();
-      }
     });
 
     test(`${engine}: the commit's answer says it failed, then the member's heartbeat fails during the back-off; the batch given up is not committed again`, async (t) => {
       const proxy = bench().broker.proxy as KafkaProxy;
-      const { names, producer, events, brokers, service, life } = await startStream(
+      await withStream(
         bench(),
         `lostb-${engine}`,
         engine,
@@ -303,82 +312,72 @@ describe('a transaction the broker committed but reported as failed: committed o
             PHIGATE_RETRY_MAX_MS: '8000',
           },
         },
+        async ({ names, producer, events, brokers, service, life }) => {
+          await consumedAtLeast(service, 40);
+          const before = {
+            endTxn: proxy.rewritten(API.EndTxn),
+            beat: proxy.rewritten(API.Heartbeat),
+          };
+          // kafkajs hands a batch given up unresolved straight back: it must learn what committed first
+          proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 1, () =>
+            proxy.failResponses(API.Heartbeat, UNKNOWN_SERVER_ERROR, 1),
+          );
+          await producer.send(events.slice(400));
+          await assertDelivered(t, names, events, brokers);
+          assert.ok(!life.exited, 'phi-gate is still running');
+          const garbled = {
+            endTxn: proxy.rewritten(API.EndTxn) - before.endTxn,
+            beat: proxy.rewritten(API.Heartbeat) - before.beat,
+          };
+          assert.equal(garbled.endTxn, 1, 'one commit answer was garbled');
+          // librdkafka heart-beats on its own thread, whenever it likes: only kafkajs's heartbeat is the
+          // retrying batch's own
+          if (engine === 'kafkajs') {
+            assert.equal(garbled.beat, 1, 'the heartbeat during the back-off failed');
+            assert.match(service.output, /retry given up/, 'the retrying batch was given up');
+          }
+          // the batch handed back finds the garbled commit committed, and counts it
+          assert.equal(await service.counter('phigate_transactions_found_committed_total'), 1);
+          t.diagnostic(`garbled ${JSON.stringify(garbled)}; ${JSON.stringify(await evidence(service))}`);
+        },
       );
-      try {
-        await consumedAtLeast(service, 40);
-        const before = {
-          endTxn: proxy.rewritten(API.EndTxn),
-          beat: proxy.rewritten(API.Heartbeat),
-        };
-        // kafkajs hands a batch given up unresolved straight back: it must learn what committed first
-        proxy.failResponses(API.EndTxn, UNKNOWN_SERVER_ERROR, 1, () =>
-          proxy.failResponses(API.Heartbeat, UNKNOWN_SERVER_ERROR, 1),
-        );
-        await producer.send(events.slice(400));
-        await assertDelivered(t, names, events, brokers);
-        assert.ok(!life.exited, 'phi-gate is still running');
-        const garbled = {
-          endTxn: proxy.rewritten(API.EndTxn) - before.endTxn,
-          beat: proxy.rewritten(API.Heartbeat) - before.beat,
-        };
-        assert.equal(garbled.endTxn, 1, 'one commit answer was garbled');
-        // librdkafka heart-beats on its own thread, whenever it likes: only kafkajs's heartbeat is the
-        // retrying batch's own
-        if (engine === 'kafkajs') {
-          assert.equal(garbled.beat, 1, 'the heartbeat during the back-off failed');
-          assert.match(service.output, /retry given up/, 'the retrying batch was given up');
-        }
-        // the batch handed back finds the garbled commit committed, and counts it
-        assert.equal(await service.counter('phigate_transactions_found_committed_total'), 1);
-        t.diagnostic(`garbled ${JSON.stringify(garbled)}; ${JSON.stringify(await evidence(service))}`);
-      } catch (err) {
-        throw await explain(err, service, bench().broker);
-      } finally {
-        await service.stop();
-        await producer.disconnect();
-      }
     });
 
     test(`${engine}: a producer that cannot initialise for a while is replaced again until one can`, async (t) => {
       const proxy = bench().broker.proxy as KafkaProxy;
-      const { names, producer, events, brokers, service, life } = await startStream(
+      await withStream(
         bench(),
         `reinit-${engine}`,
         engine,
         { total: 600, sent: 400, env: { PHIGATE_BATCH_MAX_RECORDS: '20' } },
+        async ({ names, producer, events, brokers, service, life }) => {
+          await consumedAtLeast(service, 40);
+          const before = proxy.rewritten(API.InitProducerId);
+          // the commit's answer ends the producer (librdkafka) or its transaction (kafkajs); then every
+          // answer to the new producer's InitProducerId says "not yet", until its initialisation fails
+          proxy.failResponses(API.EndTxn, INVALID_TXN_STATE, 1, () =>
+            proxy.failResponses(API.InitProducerId, COORDINATOR_LOAD_IN_PROGRESS, Number.MAX_SAFE_INTEGER),
+          );
+          await Service.until(
+            async () => INIT_FAILED[engine]?.test(service.output) ?? false,
+            90_000,
+            'a producer whose initialisation failed',
+          );
+          proxy.stopFailing(API.InitProducerId);
+          await producer.send(events.slice(400));
+          await assertDelivered(t, names, events, brokers);
+          assert.ok(!life.exited, 'phi-gate is still running');
+          t.diagnostic(
+            `${proxy.rewritten(API.InitProducerId) - before} InitProducerId answers garbled; ${JSON.stringify(await evidence(service))}`,
+          );
+        },
       );
-      try {
-        await consumedAtLeast(service, 40);
-        const before = proxy.rewritten(API.InitProducerId);
-        // the commit's answer ends the producer (librdkafka) or its transaction (kafkajs); then every
-        // answer to the new producer's InitProducerId says "not yet", until its initialisation fails
-        proxy.failResponses(API.EndTxn, INVALID_TXN_STATE, 1, () =>
-          proxy.failResponses(API.InitProducerId, COORDINATOR_LOAD_IN_PROGRESS, Number.MAX_SAFE_INTEGER),
-        );
-        await Service.until(
-          async () => INIT_FAILED[engine]?.test(service.output) ?? false,
-          90_000,
-          'a producer whose initialisation failed',
-        );
-        proxy.stopFailing(API.InitProducerId);
-        await producer.send(events.slice(400));
-        await assertDelivered(t, names, events, brokers);
-        assert.ok(!life.exited, 'phi-gate is still running');
-        t.diagnostic(
-          `${proxy.rewritten(API.InitProducerId) - before} InitProducerId answers garbled; ${JSON.stringify(await evidence(service))}`,
-        );
-      } catch (err) {
-        throw await explain(err, service, bench().broker);
-      } finally {
-        await service.stop();
-        await producer.disconnect();
-      }
     });
 
     test(`${engine}: a producer replaced while the broker is frozen cannot connect; one replaced after the thaw can`, async (t) => {
       const b = bench().broker;
       const proxy = b.proxy as KafkaProxy;
-      const { names, producer, events, brokers, service, life } = await startStream(
+      await withStream(
         bench(),
         `reconn-${engine}`,
         engine,
@@ -391,33 +390,21 @@ describe('a transaction the broker committed but reported as failed: committed o
             KAFKA_CONNECTION_TIMEOUT_MS: String(CONNECTION_TIMEOUT_MS),
           },
         },
+        async ({ names, producer, events, brokers, service, life }) => {
+          await consumedAtLeast(service, 40);
+          // the commit's answer ends the producer (librdkafka) or its transaction (kafkajs), and the
+          // broker freezes before the client reads that answer: the new producer cannot connect
+          proxy.failResponses(API.EndTxn, INVALID_TXN_STATE, 1, () => b.freeze());
+          await Service.until(async () => b.frozen, 30_000, 'the broker frozen at a garbled commit answer');
+          await sleep(2 * CONNECTION_TIMEOUT_MS);
+          assert.ok(!life.exited, 'phi-gate outlives a frozen broker');
+          b.thaw();
+          await producer.send(events.slice(400));
+          await assertDelivered(t, names, events, brokers);
+          assert.ok(!life.exited, 'phi-gate is still running');
+          t.diagnostic(`${JSON.stringify(await evidence(service))}; ${paths(service)}`);
+        },
       );
-      const pid = await b.pid();
-      let frozen = false;
-      try {
-        await consumedAtLeast(service, 40);
-        // the commit's answer ends the producer (librdkafka) or its transaction (kafkajs), and the
-        // broker freezes before the client reads that answer: the new producer cannot connect
-        proxy.failResponses(API.EndTxn, INVALID_TXN_STATE, 1, () => {
-          process.kill(pid, 'SIGSTOP');
-          frozen = true;
-        });
-        await Service.until(async () => frozen, 30_000, 'the broker frozen at a garbled commit answer');
-        await sleep(2 * CONNECTION_TIMEOUT_MS);
-        assert.ok(!life.exited, 'phi-gate outlives a frozen broker');
-        await b.thaw();
-        frozen = false;
-        await producer.send(events.slice(400));
-        await assertDelivered(t, names, events, brokers);
-        assert.ok(!life.exited, 'phi-gate is still running');
-        t.diagnostic(`${JSON.stringify(await evidence(service))}; ${paths(service)}`);
-      } catch (err) {
-        throw await explain(err, service, b);
-      } finally {
-        if (frozen) await b.thaw();
-        await service.stop();
-        await producer.disconnect();
-      }
     });
   }
 });
