@@ -76,45 +76,22 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
     return { names, policyFile, producer, groupId: uniqueName(`${prefix}-group`) };
   }
 
-  test('SIGTERM: the in-flight batch commits, the member leaves, exit 0; a successor continues exactly once', async () => {
-    const { names, policyFile, producer, groupId } = await setup('sigterm');
+  /**
+   * A member over 600 events gets `signal` once it has processed some; it must exit with `code` and
+   * log `line`. A successor in the same group then delivers every event exactly once per destination.
+   */
+  async function endThenSucceed(
+    prefix: string,
+    o: { signal: NodeJS.Signals; code: number; line: RegExp; env?: Record<string, string> },
+  ): Promise<void> {
+    const { names, policyFile, producer, groupId } = await setup(prefix);
     const events = bookedEvents(600);
     await producer.send(events);
     const first = await Service.start({
       ...names,
       groupId,
       policyFile,
-      env: { PHIGATE_BATCH_MAX_RECORDS: '50' },
-    });
-    await Service.until(
-      async () => (await auditedCount(first).catch(() => 0)) > 0,
-      45_000,
-      'first records processed',
-    );
-    first.signal('SIGTERM');
-    const exit = await first.exited();
-    assert.equal(exit.code, 0, `exit code 0 after SIGTERM:\n${first.report(2000)}`);
-    assert.match(first.output, /shutting down/);
-
-    const second = await Service.start({ ...names, groupId, policyFile });
-    try {
-      const ids = events.map((e) => e.messageId as string);
-      await assertEveryDestinationExactlyOnce(names, ids);
-    } finally {
-      await second.stop();
-      await producer.disconnect();
-    }
-  });
-
-  test('an error that escapes every handler ends the instance: coded, exit 1; a successor continues exactly once', async () => {
-    const { names, policyFile, producer, groupId } = await setup('escaped');
-    const events = bookedEvents(600);
-    await producer.send(events);
-    const first = await Service.start({
-      ...names,
-      groupId,
-      policyFile,
-      env: { PHIGATE_BATCH_MAX_RECORDS: '50', NODE_OPTIONS: `--import=${ESCAPE}` },
+      env: { PHIGATE_BATCH_MAX_RECORDS: '50', ...o.env },
     });
     let second: Service | undefined;
     try {
@@ -123,13 +100,10 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
         45_000,
         'first records processed',
       );
-      first.signal('SIGUSR2');
+      first.signal(o.signal);
       const exit = await first.exited();
-      assert.equal(exit.code, 1, `exit code 1 after an escaped error:\n${first.report(2000)}`);
-      assert.match(
-        first.output,
-        /"level":"fatal".*"code":"PHIGATE_ERR_INTERNAL".*an error escaped every handler/,
-      );
+      assert.equal(exit.code, o.code, `exit code ${o.code} after ${o.signal}:\n${first.report(2000)}`);
+      assert.match(first.output, o.line);
 
       second = await Service.start({ ...names, groupId, policyFile });
       await assertEveryDestinationExactlyOnce(
@@ -141,6 +115,20 @@ describe('pipeline: exactly once across crashes, restarts and rebalances', () =>
       await second?.stop();
       await producer.disconnect();
     }
+  }
+
+  test('SIGTERM: the in-flight batch commits, the member leaves, exit 0; a successor continues exactly once', async () => {
+    await endThenSucceed('sigterm', { signal: 'SIGTERM', code: 0, line: /shutting down/ });
+  });
+
+  test('an error that escapes every handler ends the instance: coded, exit 1; a successor continues exactly once', async () => {
+    // the fixture rejects a promise on SIGUSR2 that no handler catches
+    await endThenSucceed('escaped', {
+      signal: 'SIGUSR2',
+      code: 1,
+      line: /"level":"fatal".*"code":"PHIGATE_ERR_INTERNAL".*an error escaped every handler/,
+      env: { NODE_OPTIONS: `--import=${ESCAPE}` },
+    });
   });
 
   for (const engine of ENGINES) {
