@@ -50,10 +50,8 @@ export const run: Command = async (argv, io) => {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    let failing = false;
+    // app.close() is idempotent: a second failure waits for the same close
     const failAndClose = async () => {
-      if (failing) return;
-      failing = true;
       const timer = setTimeout(() => process.exit(EXIT.failure), config.shutdownTimeoutMs);
       timer.unref();
       await app.close();
