@@ -4,7 +4,8 @@
  * aborted, resumed or the producer replaced, as below; the engine's retry loop decides the rest.
  *
  * No per-message promise or delivery report: records are queued with `produce`, and
- * `commitTransaction` flushes them and fails if any could not be delivered.
+ * `commitTransaction` flushes them and fails if any could not be delivered. (Its flush returns when
+ * the last record is delivered: deploy/local/librdkafka-flush.patch.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import rdkafka, { type KafkaConsumer, type Producer } from '@confluentinc/kafka-javascript';
