@@ -84,6 +84,9 @@ export async function follow(
   }
 }
 
+/** Events in one send of the latency phase: ~350 KB, well under the broker's 1 MiB per batch. */
+const MAX_EVENTS_PER_SEND = 1000;
+
 export interface Latency {
   readonly p50Ms: number;
   readonly p95Ms: number;
@@ -155,10 +158,17 @@ export async function latency(opts: {
     const due = Math.floor(((Date.now() - started) / 1000) * rate);
     if (due > sent) {
       const now = Date.now();
-      const messages = [];
-      for (; sent < due; sent++) messages.push(factory.message(opts.firstIndex + sent, now));
-      const p = producer.send({ topic: opts.inTopic, messages, acks: -1 }).finally(() => inflight.delete(p));
-      inflight.add(p);
+      // after a stall of this process the events due can exceed what one request may carry (the
+      // broker's 1 MiB message.max.bytes: at 25,000/s a 120 ms stall is enough); each send is bounded
+      for (let first = sent; sent < due; first = sent) {
+        const messages = [];
+        for (; sent < due && sent - first < MAX_EVENTS_PER_SEND; sent++)
+          messages.push(factory.message(opts.firstIndex + sent, now));
+        const p = producer
+          .send({ topic: opts.inTopic, messages, acks: -1 })
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
     }
     await new Promise((r) => setTimeout(r, 5));
   }
