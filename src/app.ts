@@ -41,6 +41,11 @@ export interface App {
   readonly policy: PolicySource | undefined;
   /** Resolves with the error that ended the instance while it ran (never rejects). */
   readonly failed: Promise<PhiGateError>;
+  /**
+   * Ends the instance as a fatal error does: unhealthy, one fatal log line with the error's code,
+   * `failed` resolves. The engine calls it; `phi-gate run` too, for an error that escaped every handler.
+   */
+  fail(err: PhiGateError): void;
   start(): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -57,9 +62,9 @@ export function createApp(config: Config, options: AppOptions): App {
   let prepareTopics: (destinations: readonly string[]) => Promise<void> = async () => {
     throw new PhiGateError('PHIGATE_ERR_CLOSED', 'Kafka is not connected yet');
   };
-  let fail: (err: PhiGateError) => void = () => undefined;
+  let resolveFailed: (err: PhiGateError) => void = () => undefined;
   const failed = new Promise<PhiGateError>((resolve) => {
-    fail = resolve;
+    resolveFailed = resolve;
   });
   let registryClient: RegistryClient | undefined;
   let live = true;
@@ -80,6 +85,13 @@ export function createApp(config: Config, options: AppOptions): App {
     // the registry is pinged at most every 5 s, so a scraping probe does not load it
     if (Date.now() - lastPing.at > 5_000) lastPing = { at: Date.now(), ok: await registryClient.ping() };
     return setReady(lastPing.ok);
+  }
+
+  function fail(err: PhiGateError): void {
+    live = false;
+    setReady(false);
+    logger.fatal({ err, code: err.code }, `phi-gate must stop: ${err.code}: ${err.message}`);
+    resolveFailed(err);
   }
 
   function setReady(value: boolean): boolean {
@@ -140,12 +152,7 @@ export function createApp(config: Config, options: AppOptions): App {
       logger,
       metrics,
       hooks: {
-        onFatal: (err) => {
-          live = false;
-          setReady(false);
-          logger.fatal({ err, code: err.code }, `phi-gate must stop: ${err.code}: ${err.message}`);
-          fail(err);
-        },
+        onFatal: fail,
       },
     });
     closers.push({ name: 'kafka admin', close: () => kafka.close() });
@@ -219,6 +226,7 @@ export function createApp(config: Config, options: AppOptions): App {
       return policy;
     },
     failed,
+    fail,
     start,
     ready,
     close,

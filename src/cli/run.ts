@@ -8,7 +8,7 @@
  */
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config/index.ts';
-import { formatProblems, isPhiGateError } from '../errors.ts';
+import { formatProblems, isPhiGateError, PhiGateError } from '../errors.ts';
 import type { Command } from './io.ts';
 import { EXIT } from './io.ts';
 
@@ -50,24 +50,23 @@ export const run: Command = async (argv, io) => {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    // app.close() is idempotent: a second failure waits for the same close
-    const failAndClose = async () => {
+    app.failed.then(async () => {
       const timer = setTimeout(() => process.exit(EXIT.failure), config.shutdownTimeoutMs);
       timer.unref();
       await app.close();
       resolve(EXIT.failure);
-    };
-    app.failed.then(failAndClose);
+    });
     // the last resort: an error that escaped every handler (a bug) ends the instance as a fatal
-    // error does — a coded log line, the batch in hand not committed, exit 1 — not with Node's
-    // bare stack trace, which skipped the close and left the log without a code
-    const escaped = (err: unknown) => {
-      logger.fatal(
-        { err, code: 'PHIGATE_ERR_INTERNAL' },
-        `phi-gate must stop: PHIGATE_ERR_INTERNAL: an error escaped every handler (${err instanceof Error ? err.name : typeof err})`,
+    // error does — a coded log line, the app closed, exit 1 — not with Node's bare stack trace,
+    // which skipped the close and left the log without a code
+    const escaped = (err: unknown) =>
+      app.fail(
+        new PhiGateError(
+          'PHIGATE_ERR_INTERNAL',
+          `an error escaped every handler (${err instanceof Error ? err.name : typeof err})`,
+          { cause: err },
+        ),
       );
-      void failAndClose();
-    };
     process.on('unhandledRejection', escaped);
     process.on('uncaughtException', escaped);
   });
