@@ -3,8 +3,9 @@
  * with every problem listed at once. SIGTERM / SIGINT: stop fetching, finish and commit the in-flight
  * batch, leave the group, exit 0; a second signal, or the shutdown timeout, forces exit 1. A fatal
  * error while running (src/errors.ts: a fenced producer, an unrecoverable client error, a bug)
- * closes the app without committing the batch in hand and exits 1, so that Kubernetes restarts it;
- * so does an error that escaped every handler (PHIGATE_ERR_INTERNAL).
+ * closes the app without committing the batch in hand and exits 1, so that Kubernetes restarts it.
+ * An error that escaped every handler (PHIGATE_ERR_INTERNAL) closes the app and exits 1 too; the
+ * engine did not fail, so a batch already committing finishes (its outputs are whole either way).
  */
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config/index.ts';
