@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { check } from '../../../src/cli/check.ts';
 import { EXIT } from '../../../src/cli/io.ts';
 import { runCommand } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -18,7 +18,7 @@ async function run(
 }
 
 function tempPolicy(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'phigate-check-'));
+  const dir = tempDir('check');
   const file = join(dir, 'policy.yaml');
   writeFileSync(file, yaml);
   return file;
@@ -49,7 +49,7 @@ describe('phi-gate check', () => {
     const file = tempPolicy(
       'version: 1\ndestinations:\n  d:\n    key: drop\n    fields: { userId: drop, anonymousId: drop }\n    consent: { categories: [Advertising] }\n',
     );
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-check-'));
+    const dir = tempDir('check');
     const bare = join(dir, 'bare.avsc');
     writeFileSync(
       bare,

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { decrypt } from '../../../src/cli/decrypt.ts';
 import { EXIT } from '../../../src/cli/io.ts';
 import { keygen } from '../../../src/cli/keygen.ts';
@@ -11,9 +8,9 @@ import { createJweEncryptor } from '../../../src/crypto/jwe.ts';
 import { loadPublicKey } from '../../../src/crypto/keys.ts';
 import { createRsaOaepEncryptor } from '../../../src/crypto/rsa-oaep.ts';
 import { runCommand } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'phigate-cli-decrypt-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('cli-decrypt');
 
 function run(
   command: typeof decrypt,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { inventory } from '../../../src/cli/inventory.ts';
 import { EXIT } from '../../../src/cli/io.ts';
 import { runCommand } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const POLICY = 'deploy/examples/policy.yaml';
@@ -55,7 +55,7 @@ describe('phi-gate inventory', () => {
   });
 
   test('--schema: any writer schema', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-inventory-'));
+    const dir = tempDir('inventory');
     const file = join(dir, 's.avsc');
     writeFileSync(
       file,
@@ -90,7 +90,7 @@ describe('phi-gate inventory', () => {
     const noRegistry = await run(['--policy', POLICY, '--registry']);
     assert.equal(noRegistry.code, EXIT.invalid);
     assert.match(noRegistry.stderr, /SCHEMA_REGISTRY_URL: is required/);
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-inventory-'));
+    const dir = tempDir('inventory');
     writeFileSync(join(dir, 'bad.yaml'), 'version: 1\ndestinations: {}\n');
     assert.equal((await run(['--policy', join(dir, 'bad.yaml')])).code, EXIT.invalid);
   });

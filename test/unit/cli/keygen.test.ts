@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { EXIT } from '../../../src/cli/io.ts';
 import { keygen } from '../../../src/cli/keygen.ts';
 import { runCommand } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'phigate-cli-keygen-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('cli-keygen');
 
 function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return runCommand(keygen, argv, { cwd: dir });

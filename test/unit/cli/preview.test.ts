@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -7,6 +7,7 @@ import { EXIT } from '../../../src/cli/io.ts';
 import { preview } from '../../../src/cli/preview.ts';
 import { decryptValue, loadPrivateKey } from '../../../src/crypto/index.ts';
 import { runCommand } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const EXAMPLES = join(ROOT, 'deploy', 'examples');
@@ -58,7 +59,7 @@ describe('phi-gate preview', () => {
   });
 
   test('--explain never shows a map key: entries are generalized (made-up name and diagnosis)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const dir = tempDir('preview');
     const src = JSON.parse(readFileSync(event('provider-search.json'), 'utf8'));
     src.properties.extras['Winifred Ashcombe: type 2 diabetes'] = 'x';
     writeFileSync(join(dir, 'e.json'), JSON.stringify(src));
@@ -108,7 +109,7 @@ describe('phi-gate preview', () => {
     assert.match(ok.event.traits.email, /^[0-9a-f]{64}$/);
     assert.equal(ok.consentBlockedBy, undefined);
 
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const dir = tempDir('preview');
     const booked = JSON.parse(readFileSync(event('appointment-booked.json'), 'utf8'));
     booked.context.consent.categoryPreferences = { Advertising: false, Analytics: true };
     writeFileSync(join(dir, 'denied.json'), JSON.stringify(booked));
@@ -142,7 +143,7 @@ describe('phi-gate preview', () => {
   });
 
   test('a failing action: null for that destination, the reason on stderr', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const dir = tempDir('preview');
     writeFileSync(
       join(dir, 'e.json'),
       JSON.stringify({
@@ -173,7 +174,7 @@ describe('phi-gate preview', () => {
   });
 
   test('input errors: an event that does not fit the schema, a missing file, usage', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const dir = tempDir('preview');
     writeFileSync(join(dir, 'e.json'), JSON.stringify({ type: 'track' }));
     const bad = await run(['--policy', POLICY, '--event', join(dir, 'e.json')]);
     assert.equal(bad.code, EXIT.failure);
@@ -184,7 +185,7 @@ describe('phi-gate preview', () => {
   });
 
   test('every mismatch is reported, and event fields the schema lacks are warnings', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'phigate-preview-'));
+    const dir = tempDir('preview');
     const src = JSON.parse(readFileSync(event('provider-search.json'), 'utf8'));
     writeFileSync(
       join(dir, 'bad.json'),

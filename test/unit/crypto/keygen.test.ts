@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { decryptValue } from '../../../src/crypto/decrypt.ts';
 import { createJweEncryptor } from '../../../src/crypto/jwe.ts';
 import { defaultKid, generateKeyPair, KEYGEN_RSA_BITS } from '../../../src/crypto/keygen.ts';
 import { loadPrivateKey, loadPublicKey } from '../../../src/crypto/keys.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'phigate-keygen-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('keygen');
 
 describe('generateKeyPair', () => {
   test('writes a 3072-bit pair that phi-gate loads and that round-trips; modes 0600 / 0644', async () => {

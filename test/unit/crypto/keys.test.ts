@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadPrivateKey, loadPublicKey, loadSecret } from '../../../src/crypto/keys.ts';
+import { tempDir } from '../../helpers/temp.ts';
 import { rsaPair } from './_keys.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'phigate-keys-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('keys');
 const ctx = { baseDir: dir, env: {} as Record<string, string | undefined> };
 const KEY = `${'k'.repeat(31)}Z`; // 32 bytes, recognizable in messages
 
