@@ -139,6 +139,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       buckets: LATENCY_BUCKETS,
       registers,
     }),
+    kafkaRtt: new Gauge({
+      name: 'phigate_kafka_rtt_seconds',
+      help: "Kafka request round-trip time by client over librdkafka's last statistics interval (librdkafka engine): the slowest broker connection's quantile",
+      labelNames: ['client', 'quantile'] as const,
+      registers,
+    }),
     rebalances: new Counter({
       name: 'phigate_rebalances_total',
       help: 'Consumer group events: join, crash, stop',

@@ -11,6 +11,7 @@ import type {
   ProducerTopicConfig,
 } from '@confluentinc/kafka-javascript';
 import type { Config } from '../../config/index.ts';
+import { STATISTICS_INTERVAL_MS } from './stats.ts';
 
 /**
  * Transactions time out this long after they begin. A batch's transaction lives for well under a
@@ -103,6 +104,8 @@ export function consumerConfig(config: Config): ConsumerGlobalConfig {
     'allow.auto.create.topics': false,
     'enable.partition.eof': false,
     rebalance_cb: true,
+    // request counts and round-trip times for the metrics (stats.ts)
+    'statistics.interval.ms': STATISTICS_INTERVAL_MS,
   };
 }
 
@@ -129,6 +132,7 @@ export function producerConfig(config: Config, transactionalId: string): Produce
     // a whole batch (records × destinations + audit entries) is queued before the commit flushes it
     'queue.buffering.max.messages': 1_000_000,
     dr_cb: false,
+    'statistics.interval.ms': STATISTICS_INTERVAL_MS,
   };
 }
 

@@ -32,6 +32,7 @@ import { CONSUMER_TOPIC_CONFIG, consumerConfig } from './config.ts';
 import { classify } from './errors.ts';
 import { bridgeLogs } from './log.ts';
 import { OPERATION_TIMEOUT_MS, Transactions } from './producer.ts';
+import { bridgeStatistics } from './stats.ts';
 import { UnreadableFinder } from './unreadable.ts';
 
 export interface RdkafkaEngineOptions {
@@ -99,6 +100,7 @@ export class RdkafkaEngine implements KafkaEngine {
       stopping: () => this.#stopping,
     });
     bridgeLogs(this.#consumer, logger, 'consumer');
+    bridgeStatistics(this.#consumer, options.metrics, 'consumer');
     // a batch is what has arrived: consume waits up to maxMs for its first record, then takes what
     // is queued (up to maxRecords) without waiting for more — full batches under load, small
     // ones at once when the stream is quiet. (The option is missing from the client's typings.)

@@ -19,6 +19,7 @@ import { call, connectClient } from './client.ts';
 import { PRODUCER_TOPIC_CONFIG, producerConfig, TRANSACTION_TIMEOUT_MS } from './config.ts';
 import { CODE, classify, isRdkafkaError } from './errors.ts';
 import { bridgeLogs } from './log.ts';
+import { bridgeStatistics } from './stats.ts';
 
 export const OPERATION_TIMEOUT_MS = 30_000;
 
@@ -69,6 +70,7 @@ export class Transactions {
       PRODUCER_TOPIC_CONFIG,
     );
     bridgeLogs(producer, logger, 'producer');
+    bridgeStatistics(producer, this.#o.metrics, 'producer');
     producer.on('event.error', (err) => {
       if (!err.isFatal || producer !== this.#producer) return; // a replaced producer's last words
       const error = decide(err, classify).error;
