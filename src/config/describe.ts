@@ -42,6 +42,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     },
     topics: { ...config.topics },
     groupId: config.groupId,
+    sessionTimeoutMs: config.sessionTimeoutMs,
     engine: config.engine,
     transactionalIdPrefix: config.transactionalIdPrefix,
     ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),

@@ -97,6 +97,7 @@ function assemble(v: EnvValues): Config {
       create: v.PHIGATE_CREATE_TOPICS,
     },
     groupId: v.PHIGATE_GROUP_ID,
+    sessionTimeoutMs: v.PHIGATE_SESSION_TIMEOUT_MS,
     engine: v.PHIGATE_KAFKA_ENGINE,
     transactionalIdPrefix: v.PHIGATE_TRANSACTIONAL_ID_PREFIX,
     ...(v.PHIGATE_INSTANCE_ID === undefined ? {} : { instanceId: v.PHIGATE_INSTANCE_ID }),

@@ -182,6 +182,14 @@ export const ENV_VARS = {
     doc: 'create missing output, audit, inventory and DLQ topics at start',
   },
   PHIGATE_GROUP_ID: { kind: 'string', default: 'phi-gate', doc: 'consumer group id' },
+  PHIGATE_SESSION_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 30_000,
+    // the broker's default group.min/max.session.timeout.ms; a cluster set otherwise refuses the join
+    min: 6_000,
+    max: 1_800_000,
+    doc: "consumer group session timeout: how long a member that stopped heart-beating (killed, frozen, cut off) keeps its partitions before they are reassigned; within the cluster's group.min/max.session.timeout.ms",
+  },
   PHIGATE_KAFKA_ENGINE: {
     kind: 'enum',
     values: KAFKA_ENGINES,
@@ -337,6 +345,7 @@ export interface Config {
     readonly create: boolean;
   };
   readonly groupId: string;
+  readonly sessionTimeoutMs: number;
   readonly engine: KafkaEngineName;
   readonly transactionalIdPrefix: string;
   /** Absent: the host name. */

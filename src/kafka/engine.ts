@@ -43,3 +43,11 @@ export interface EngineHooks {
    */
   readonly onFatal: (err: PhiGateError) => void;
 }
+
+/**
+ * How often a member heart-beats, for both engines: every 3 s (both clients' default), or three
+ * times per session timeout (PHIGATE_SESSION_TIMEOUT_MS) when that is shorter.
+ */
+export function heartbeatIntervalMs(sessionTimeoutMs: number): number {
+  return Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
+}

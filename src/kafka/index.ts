@@ -111,6 +111,7 @@ async function createEngine(config: Config, deps: KafkaDeps, kafka: Kafka): Prom
       kafka,
       inputTopic: config.topics.input,
       groupId: config.groupId,
+      sessionTimeoutMs: config.sessionTimeoutMs,
       batch: config.batch,
       partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
       retry: config.retry,

@@ -19,7 +19,13 @@ import type { Metrics } from '../../observability/metrics.ts';
 import { type InputRecord, unreadableRecord } from '../../pipeline/records.ts';
 import type { StepResult } from '../../pipeline/step.ts';
 import { chunksOf, uncommitted } from '../chunks.ts';
-import type { EngineHooks, EngineName, KafkaEngine, Step } from '../engine.ts';
+import {
+  type EngineHooks,
+  type EngineName,
+  heartbeatIntervalMs,
+  type KafkaEngine,
+  type Step,
+} from '../engine.ts';
 import { type Backoff, Delays, decide, reportFoundCommitted, reportPause } from '../retry.ts';
 import { unreadableOf } from './compression.ts';
 import { instrumentConsumer } from './instrument.ts';
@@ -30,6 +36,7 @@ export interface KafkajsEngineOptions {
   readonly kafka: Kafka;
   readonly inputTopic: string;
   readonly groupId: string;
+  readonly sessionTimeoutMs: number;
   readonly batch: { readonly maxRecords: number; readonly maxMs: number };
   readonly partitionsConsumedConcurrently: number;
   readonly retry: Backoff;
@@ -77,9 +84,9 @@ export class KafkajsEngine implements KafkaEngine {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: options.batch.maxMs,
-      sessionTimeout: 30_000,
+      sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: heartbeatIntervalMs(options.sessionTimeoutMs),
     });
     instrumentConsumer(this.#consumer, options.metrics, 'consumer');
     const { GROUP_JOIN, CRASH, STOP } = this.#consumer.events;

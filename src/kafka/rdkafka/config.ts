@@ -11,6 +11,7 @@ import type {
   ProducerTopicConfig,
 } from '@confluentinc/kafka-javascript';
 import type { Config } from '../../config/index.ts';
+import { heartbeatIntervalMs } from '../engine.ts';
 import { STATISTICS_INTERVAL_MS } from './stats.ts';
 
 /**
@@ -97,7 +98,8 @@ export function consumerConfig(config: Config): ConsumerGlobalConfig {
     // eager: a rebalance revokes every partition and reassigns from the committed offsets, so a
     // batch in hand at a rebalance is simply given up (engine.ts)
     'partition.assignment.strategy': 'range',
-    'session.timeout.ms': 30_000,
+    'session.timeout.ms': config.sessionTimeoutMs,
+    'heartbeat.interval.ms': heartbeatIntervalMs(config.sessionTimeoutMs),
     'max.poll.interval.ms': 300_000,
     'fetch.wait.max.ms': Math.min(config.batch.maxMs, 500),
     ...FETCH_LIMITS,

@@ -49,8 +49,8 @@ const EVENTS_PER_TICK = 10;
 /** Users the streamed events belong to, in turn: each user's events must keep their order. */
 const USERS = 40;
 /**
- * After the last kill: the dead member's session (30 s) must expire before the group settles, then
- * the backlog drains.
+ * After the last kill: the dead member's session (10 s, PHIGATE_SESSION_TIMEOUT_MS below) must expire
+ * before the group settles, then the backlog drains.
  */
 const DRAIN_MS = 90_000;
 
@@ -86,6 +86,8 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
         env: {
           PHIGATE_KAFKA_ENGINE: engine,
           PHIGATE_BATCH_MAX_RECORDS: '20',
+          // a killed member's partitions move after its session times out: 10 s, not the default 30 s
+          PHIGATE_SESSION_TIMEOUT_MS: '10000',
           // a restarted container keeps its pod's name: the same transactional id, so that
           // initialising it aborts the killed incarnation's open transaction at once
           PHIGATE_INSTANCE_ID: `${groupId}-${slot}`,
@@ -143,7 +145,7 @@ describe(`kill -9 loop: ${KILLS} kills of two instances at random moments (seed 
           `${busyKills} of ${KILLS} kills hit an instance that had processed events; produced ${produced.length}`,
         );
         // most kills land in the rebalance that the one before caused (a dead member holds its
-        // partitions until its 30 s session expires); at least one must hit a processing instance
+        // partitions until its session expires); at least one must hit a processing instance
         assert.ok(busyKills > 0, 'no kill hit an instance while it processed events');
 
         // the first read covers the drain; the others find everything there already

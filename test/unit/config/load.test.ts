@@ -32,6 +32,7 @@ describe('loadConfig', () => {
         create: true,
       },
       groupId: 'phi-gate',
+      sessionTimeoutMs: 30_000,
       engine: 'librdkafka',
       transactionalIdPrefix: 'phi-gate',
       policy: { file: files.policy, pollMs: 5000 },
