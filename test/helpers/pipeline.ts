@@ -4,13 +4,13 @@
  * strings that must never appear in any destination topic's bytes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { CompressionTypes, Producer } from 'kafkajs';
 import { generateKeyPair } from '../../src/crypto/index.ts';
 import { kafka, registry, type TestTopics } from './stack.ts';
+import { tempDir } from './temp.ts';
 
 export const SEGMENT_SCHEMA = new URL('../../schemas/segment-event.avsc', import.meta.url);
 
@@ -36,7 +36,7 @@ export interface Keys {
 }
 
 export async function makeKeys(): Promise<Keys> {
-  const dir = await mkdtemp(join(tmpdir(), 'phigate-keys-'));
+  const dir = tempDir('keys');
   // Hex text: a binary key ending in 0x0a (one in 256) would lose that byte as a newline.
   const textKey = () => Buffer.from(randomBytes(32).toString('hex'));
   const hmac = { mixpanel: textKey(), ads: textKey(), warehouse: textKey(), audit: textKey() };

@@ -4,8 +4,7 @@
  * registers it — a policy change the registry would refuse is a problem before deployment.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { check } from '../../../src/cli/check.ts';
@@ -15,6 +14,7 @@ import { RegistryClient } from '../../../src/registry/client.ts';
 import { compileType } from '../../../src/registry/schemas.ts';
 import { runCommand } from '../../helpers/cli.ts';
 import { deleteSubject, REGISTRY_URL, requireStack, uniqueName } from '../../helpers/stack.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SEGMENT = readFileSync(join(ROOT, 'schemas', 'segment-event.avsc'), 'utf8');
@@ -24,7 +24,7 @@ describe('phi-gate check --registry', () => {
   const client = new RegistryClient({ url: REGISTRY_URL, auth: null, timeoutMs: 5000 });
   const input = `${uniqueName('check-in')}-value`;
   const topic = uniqueName('check-dest');
-  const dir = mkdtempSync(join(tmpdir(), 'phigate-check-registry-'));
+  const dir = tempDir('check-registry');
 
   /** A one-destination policy on `topic`; `revenue` is the rule under test. */
   const policyFile = (name: string, revenue: string, specialty = 'allow', extra = ''): string => {

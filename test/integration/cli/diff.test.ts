@@ -5,14 +5,14 @@
  * topic list and the registry's subjects are the same before and after.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { diff } from '../../../src/cli/diff.ts';
 import { runCommand } from '../../helpers/cli.ts';
 import { EventProducer, segmentEvent } from '../../helpers/pipeline.ts';
 import { BROKERS, REGISTRY_URL, requireStack, TestTopics } from '../../helpers/stack.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const HK = 'test-only-diff-hmac-key-0123456789abcdefghij';
 
@@ -57,7 +57,7 @@ describe('phi-gate diff', () => {
 
   before(async () => {
     await requireStack();
-    dir = await mkdtemp(join(tmpdir(), 'phigate-diff-'));
+    dir = tempDir('diff');
     for (const [name, text] of Object.entries({ OLD, LEAKS, REDACTED, DROPS_MORE, INVALID }))
       await writeFile(join(dir, `${name}.yaml`), text);
     const input = await topics.create('diff-raw', { partitions: 2 });

@@ -4,8 +4,7 @@
  * unreviewed for a policy reviewed against version 1.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { check } from '../../../src/cli/check.ts';
@@ -15,6 +14,7 @@ import type { InventoryEntry } from '../../../src/policy/inventory.ts';
 import { RegistryClient } from '../../../src/registry/client.ts';
 import { runCommand } from '../../helpers/cli.ts';
 import { deleteSubject, REGISTRY_URL, requireStack, uniqueName } from '../../helpers/stack.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SEGMENT = readFileSync(join(ROOT, 'schemas', 'segment-event.avsc'), 'utf8');
@@ -24,7 +24,7 @@ describe('phi-gate inventory --registry', () => {
   const client = new RegistryClient({ url: REGISTRY_URL, auth: null, timeoutMs: 5000 });
   const input = `${uniqueName('inventory-in')}-value`;
   const topic = uniqueName('inventory-dest');
-  const dir = mkdtempSync(join(tmpdir(), 'phigate-inventory-registry-'));
+  const dir = tempDir('inventory-registry');
   const policy = join(dir, 'policy.yaml');
   let ids: number[] = [];
 

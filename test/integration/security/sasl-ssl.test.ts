@@ -10,9 +10,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -35,6 +34,7 @@ import {
 } from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
 import { REGISTRY_URL, registry, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const run = promisify(execFile);
 
@@ -128,7 +128,7 @@ describe('phi-gate through a SASL_SSL listener (TLS + SCRAM-SHA-512)', () => {
     await requireSecuredListener();
     keys = await makeKeys();
     password = (await readFile(SECURED.passwordFile, 'utf8')).replace(/\n$/, '');
-    otherCa = await untrustedCa(await mkdtemp(join(tmpdir(), 'phigate-tls-')));
+    otherCa = await untrustedCa(tempDir('tls'));
   });
   after(() => topics.cleanup());
 
