@@ -207,7 +207,15 @@ export class KafkajsEngine implements KafkaEngine {
    */
   async #fenceAndReadCommitted(topic: string, partition: number): Promise<bigint> {
     await this.#o.transactions.producer(topic, partition);
-    const read = await this.#offsets.committed(topic, partition); // stable: see offsets.ts
+    // stable (offsets.ts), waiting at most a heartbeat interval for a pending offset to settle: this
+    // runs inside a batch, where kafkajs does not heart-beat, and a longer wait (it was 30 s, the
+    // whole session) cost the member its partitions. #withRetry retries an unstable read after a
+    // back-off during which it heart-beats.
+    const read = await this.#offsets.committed(
+      topic,
+      partition,
+      heartbeatIntervalMs(this.#o.sessionTimeoutMs),
+    );
     const committed = read < 0n ? 0n : read;
     this.#floor.set(partition, committed);
     this.#settle(partition, committed);
