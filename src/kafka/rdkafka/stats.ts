@@ -8,11 +8,12 @@
  *                                              engine feeds (each connection's cumulative `req` counts,
  *                                              added as they grow)
  *   phigate_kafka_rtt_seconds{client, quantile}  request round-trip time over the last interval, p50
- *                                              and p99 of the slowest broker connection (`rtt`)
+ *                                              and p99 of the slowest connection (`rtt`)
  *
- * Only brokers of the cluster count (librdkafka's bootstrap and logical coordinator handles carry no
- * node id). Label values come from the client name the engine gives and from librdkafka's closed
- * set of protocol API names. The document names topics and brokers only, never record contents,
+ * Every connection counts: the brokers', and librdkafka's handles for the bootstrap servers and for
+ * the transaction and group coordinators (`TxnCoordinator`, `GroupCoordinator`: their own
+ * connections, which carry AddPartitionsToTxn, EndTxn, JoinGroup, Heartbeat …). Label values come
+ * from the client name the engine gives and from librdkafka's closed set of protocol API names. The document names topics and brokers only, never record contents,
  * and a document that cannot be read is ignored: metrics never become a Kafka failure.
  */
 import type { EventEmitter } from 'node:events';
@@ -25,9 +26,8 @@ export const STATISTICS_INTERVAL_MS = 10_000;
 /** Kafka protocol API names are PascalCase words: Produce, Fetch, AddPartitionsToTxn, ... */
 const API_NAME = /^[A-Za-z]{1,64}$/;
 
-/** The part of a broker's entry in librdkafka's statistics that is read here. */
+/** The part of a broker handle's entry in librdkafka's statistics that is read here. */
 interface BrokerStatistics {
-  readonly nodeid?: number;
   /** Requests sent over this connection, by API, since it was created. */
   readonly req?: Readonly<Record<string, number>>;
   /** Round-trip times (µs) of the requests answered in the last interval. */
@@ -54,7 +54,6 @@ export class StatisticsBridge {
     let p50 = -1;
     let p99 = -1;
     for (const [name, broker] of Object.entries(statistics.brokers ?? {})) {
-      if (typeof broker.nodeid !== 'number' || broker.nodeid < 0) continue;
       this.#countRequests(name, broker.req ?? {});
       const rtt = broker.rtt;
       if (rtt !== undefined && (rtt.cnt ?? 0) > 0) {
