@@ -13,8 +13,9 @@
  * Every connection counts: the brokers', and librdkafka's handles for the bootstrap servers and for
  * the transaction and group coordinators (`TxnCoordinator`, `GroupCoordinator`: their own
  * connections, which carry AddPartitionsToTxn, EndTxn, JoinGroup, Heartbeat …). Label values come
- * from the client name the engine gives and from librdkafka's closed set of protocol API names. The document names topics and brokers only, never record contents,
- * and a document that cannot be read is ignored: metrics never become a Kafka failure.
+ * from the client name the engine gives and from librdkafka's closed set of protocol API names.
+ * The document names topics and brokers only, never record contents, and a document that cannot be
+ * read is ignored: metrics never become a Kafka failure.
  */
 import type { EventEmitter } from 'node:events';
 import type { KafkaConsumer, Producer } from '@confluentinc/kafka-javascript';
