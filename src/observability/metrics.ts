@@ -10,6 +10,17 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 
 
 export const METRIC_PREFIX = 'phigate_';
 
+/** Kafka protocol API names are PascalCase words: Produce, Fetch, AddPartitionsToTxn, ... */
+const KAFKA_API_NAME = /^[A-Za-z]{1,64}$/;
+
+/**
+ * The `api` label of phigate_kafka_requests_total: a protocol API name as a Kafka client reports it,
+ * or 'unknown' for anything else (both engines' instrumentation).
+ */
+export function kafkaApiLabel(name: unknown): string {
+  return typeof name === 'string' && KAFKA_API_NAME.test(name) ? name : 'unknown';
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 

@@ -9,10 +9,7 @@
  */
 import type { Admin, Consumer, Producer, RemoveInstrumentationEventListener, RequestEvent } from 'kafkajs';
 import type { Counter } from 'prom-client';
-import type { Metrics } from '../../observability/metrics.ts';
-
-/** Kafka protocol API names are PascalCase words: Produce, JoinGroup, AddOffsetsToTxn, ... */
-const API_NAME = /^[A-Za-z]{1,64}$/;
+import { kafkaApiLabel, type Metrics } from '../../observability/metrics.ts';
 
 type RebalanceEvent = 'join' | 'rebalancing' | 'crash' | 'stop';
 
@@ -22,8 +19,7 @@ function onRequest(metrics: Metrics, client: string): (event: RequestEvent) => v
   const counterFor = (apiName: unknown): Counter.Internal => {
     let counter = counters.get(apiName);
     if (counter === undefined) {
-      const api = typeof apiName === 'string' && API_NAME.test(apiName) ? apiName : 'unknown';
-      counter = metrics.kafkaRequests.labels({ client, api });
+      counter = metrics.kafkaRequests.labels({ client, api: kafkaApiLabel(apiName) });
       counters.set(apiName, counter);
     }
     return counter;

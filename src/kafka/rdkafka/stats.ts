@@ -19,13 +19,10 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { KafkaConsumer, Producer } from '@confluentinc/kafka-javascript';
-import type { Metrics } from '../../observability/metrics.ts';
+import { kafkaApiLabel, type Metrics } from '../../observability/metrics.ts';
 
 /** How often librdkafka reports (and the metrics above move): well inside a 30 s scrape. */
 export const STATISTICS_INTERVAL_MS = 10_000;
-
-/** Kafka protocol API names are PascalCase words: Produce, Fetch, AddPartitionsToTxn, ... */
-const API_NAME = /^[A-Za-z]{1,64}$/;
 
 /** The part of a broker handle's entry in librdkafka's statistics that is read here. */
 interface BrokerStatistics {
@@ -86,10 +83,7 @@ export class StatisticsBridge {
       const added = total >= before ? total - before : total;
       counted.set(api, total);
       if (added > 0)
-        this.#metrics.kafkaRequests.inc(
-          { client: this.#client, api: API_NAME.test(api) ? api : 'unknown' },
-          added,
-        );
+        this.#metrics.kafkaRequests.inc({ client: this.#client, api: kafkaApiLabel(api) }, added);
     }
   }
 }
