@@ -144,6 +144,7 @@ export class PartitionTransactions {
     });
     this.#options.instrument?.(producer, 'producer');
     await producer.connect();
+    await fence(producer);
     return producer;
   }
 
@@ -152,6 +153,25 @@ export class PartitionTransactions {
     this.#producers.delete(id);
     if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
   }
+}
+
+/**
+ * Initialises the producer's transactional id now: the coordinator bumps its epoch, which fences a
+ * previous owner, and ends the transaction that owner left open (aborts it, or finishes the commit it
+ * had begun) before answering.
+ *
+ * kafkajs's `connect()` does not do this: it asks for an idempotent producer id, without the
+ * transactional id, and initialises the transactional id only in the first `transaction()`. Without
+ * this, the committed offset read right after `connect()` could be read before the fence — while the
+ * previous owner's transaction was still open (its offsets pending for up to the transaction timeout),
+ * or still in flight and about to commit records that would then be processed again.
+ *
+ * A transaction begun and aborted with nothing in it sends no request of its own (kafkajs ends one
+ * with nothing added locally).
+ */
+export async function fence(producer: Producer): Promise<void> {
+  const empty = await producer.transaction();
+  await empty.abort();
 }
 
 /** Splits outputs into consecutive slices of at most `limit` bytes (estimated), keeping order per topic. */

@@ -3,12 +3,19 @@
  * pending at the group coordinator. kafkajs's own read (OffsetFetch v1–v4) answers with the offset from
  * before it; the stable read (OffsetFetch v7, require_stable) waits until the transaction ends and then
  * answers with what it decided — the new offset when it committed, the old one when it aborted.
+ *
+ * And the engine's order, fence first, read second: a partition's new producer (PartitionTransactions)
+ * is returned only once its transactional id is initialised, which ends the previous owner's open
+ * transaction — so the stable read that follows answers at once, and the previous owner cannot commit.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { StableOffsets } from '../../../src/kafka/kafkajs/offsets.ts';
+import { PartitionTransactions } from '../../../src/kafka/kafkajs/transactions.ts';
+import { createMetrics } from '../../../src/observability/metrics.ts';
 import { kafka, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 
 describe('committed offsets read stable (KIP-447 require_stable) on the kafkajs client', () => {
@@ -30,9 +37,9 @@ describe('committed offsets read stable (KIP-447 require_stable) on the kafkajs 
     await topics.cleanup();
   });
 
-  /** Opens a transaction that commits `offset` of the topic's partition 0 for `groupId`. */
-  async function pendingOffset(topic: string, groupId: string, offset: number) {
-    const transaction = await producer.transaction();
+  /** Opens a transaction of `owner` that commits `offset` of the topic's partition 0 for `groupId`. */
+  async function pendingOffset(topic: string, groupId: string, offset: number, owner = producer) {
+    const transaction = await owner.transaction();
     await transaction.send({ topic, messages: [{ value: 'x' }] });
     await transaction.sendOffsets({
       consumerGroupId: groupId,
@@ -95,5 +102,36 @@ describe('committed offsets read stable (KIP-447 require_stable) on the kafkajs 
       const stable = offsets.committed(topic, 0, 20_000);
       await transaction.abort();
       assert.equal(await stable, 3n);
+    }));
+
+  test("a partition's new producer fences the previous owner's open transaction before it is returned", () =>
+    onFreshGroup('stable-fence', async (topic, groupId, offsets) => {
+      const transactions = new PartitionTransactions({
+        kafka: client,
+        transactionalIdPrefix: uniqueName('fence'),
+        groupId,
+        metrics: createMetrics(new Registry(), { defaultMetrics: false }),
+      });
+      const previous = client.producer({
+        transactionalId: transactions.transactionalId(topic, 0),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await previous.connect();
+      try {
+        await (await pendingOffset(topic, groupId, 4, previous)).commit();
+        const open = await pendingOffset(topic, groupId, 8, previous);
+        await transactions.producer(topic, 0);
+        // no wait: the open transaction was aborted by the fence, not left pending until its timeout
+        assert.equal(await offsets.committed(topic, 0, 300), 4n);
+        await assert.rejects(open.commit(), (err: Error & { type?: string }) => {
+          assert.match(String(err.type), /INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/);
+          return true;
+        });
+        assert.equal(await offsets.committed(topic, 0, 300), 4n, 'the fenced commit changed nothing');
+      } finally {
+        await previous.disconnect();
+        await transactions.close();
+      }
     }));
 });
