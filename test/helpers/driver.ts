@@ -12,8 +12,7 @@
  * its outputs are discarded, `abandoned()` is called and the run stops; the next `run()` processes
  * the same records again, as the partition's next owner would.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type avro from 'avsc';
 import { pino } from 'pino';
@@ -41,6 +40,7 @@ import {
 } from '../../src/policy/index.ts';
 import { compileType, valueSubject } from '../../src/registry/schemas.ts';
 import { MemorySchemaStore } from './memory-registry.ts';
+import { tempDir } from './temp.ts';
 
 export const SEGMENT_SCHEMA_FILE = new URL('../../schemas/segment-event.avsc', import.meta.url);
 
@@ -140,7 +140,7 @@ export class PipelineDriver {
     let file: string;
     let tmp: string | undefined;
     if (typeof options.policy === 'string') {
-      tmp = await mkdtemp(join(tmpdir(), 'phigate-driver-'));
+      tmp = tempDir('driver'); // removed by close(), or at the latest when the test process exits
       file = join(tmp, 'policy.yaml');
       await writeFile(file, options.policy);
     } else {
