@@ -144,7 +144,12 @@ export class PartitionTransactions {
     });
     this.#options.instrument?.(producer, 'producer');
     await producer.connect();
-    await fence(producer);
+    try {
+      await fence(producer);
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
     return producer;
   }
 
