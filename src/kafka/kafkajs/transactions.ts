@@ -174,7 +174,7 @@ export class PartitionTransactions {
  * A transaction begun and aborted with nothing in it sends no request of its own (kafkajs ends one
  * with nothing added locally).
  */
-export async function fence(producer: Producer): Promise<void> {
+async function fence(producer: Producer): Promise<void> {
   const empty = await producer.transaction();
   await empty.abort();
 }
