@@ -114,10 +114,14 @@ function consumedAtLeast(service: Service, n: number): Promise<void> {
   );
 }
 
-/** Attaches the service's and the broker's logs to a failure: they say what happened. */
+/**
+ * Attaches the service's and the broker's logs to a failure: they say what happened. Generously: a
+ * failure here can be rare (one run in tens), and its message is all CI keeps of it; phi-gate's own
+ * lines of a whole test fit (the client's share is its tail).
+ */
 async function explain(err: unknown, service: Service | undefined, broker: PrivateBroker): Promise<Error> {
   return new Error(
-    `${(err as Error).message}\n--- phi-gate ---\n${service?.report()}\n--- broker ---\n${await broker.logTail(2000)}`,
+    `${(err as Error).message}\n--- phi-gate ---\n${service?.report(40_000)}\n--- broker ---\n${await broker.logTail(8000)}`,
   );
 }
 
