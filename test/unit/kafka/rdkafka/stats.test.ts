@@ -107,7 +107,10 @@ describe('librdkafka statistics → metrics', () => {
     (doc.brokers['127.0.0.1:9093/2'] as Broker).req.Produce = 9;
     b.record(doc as Statistics);
     assert.equal(await requests('Produce'), (broker.req.Produce as number) + 9);
+    // the slowest connection's quantiles
     assert.equal(await rtt('0.99'), 0.05);
+    const answered = Object.values(doc.brokers).filter((h) => h.rtt.cnt > 0);
+    assert.equal(await rtt('0.5'), Math.max(...answered.map((h) => h.rtt.p50)) / 1e6);
   });
 
   test('no request answered in the interval: no round-trip time rather than a stale one', async () => {
