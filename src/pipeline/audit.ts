@@ -19,37 +19,91 @@ import { encodeFramed, frameHeader, HEADER_SIZE, outputs } from './wire.ts';
 export const AUDIT_FORMAT_VERSION = 1;
 
 /**
- * An Avro record is the concatenation of its fields' encodings, so an entry is written as three
- * parts: the fields before `fields`, the `fields` map, the fields after it. A plan hands out the same
- * frozen `fields` object for every record of the same shape: its map encoding is computed once per
- * object (a WeakMap, so it goes when the plan does) instead of once per record and destination.
+ * An Avro record is the concatenation of its fields' encodings, so an event entry is written in four
+ * parts, of which two are the same for every event of one decision shape:
+ *
+ *   head     formatVersion … outcome                      per destination and outcome
+ *   id       messageId                                    per event
+ *   middle   eventType … errorCode (the `fields` map too)   per decision shape
+ *   tail     sourceTopic … userPseudonym                  per event
+ *
+ * A plan hands out the same frozen `fields` object for every event of one shape: the head and middle
+ * bytes are encoded once and kept with it (a WeakMap, so they go when the plan does), next to the
+ * decision values they were encoded from. A decision whose values differ (another event name with
+ * the same fields, or the `fields` of another destination) gets encodings of its own, up to
+ * SHAPES_PER_FIELDS per object. Per event, only the message id and the tail are encoded.
  */
-interface SplitTypes {
-  readonly before: AvroCodec;
+interface Parts {
+  readonly head: AvroCodec;
+  readonly id: AvroCodec;
+  readonly middleBeforeMap: AvroCodec;
   readonly map: avro.Type;
-  readonly after: AvroCodec;
+  readonly middleAfterMap: AvroCodec;
+  readonly tail: AvroCodec;
 }
 
-function splitTypes(parsed: { fields: { name: string; type: unknown }[] }): SplitTypes {
-  const at = parsed.fields.findIndex((f) => f.name === 'fields');
-  const record = (name: string, fields: unknown[]) => compileType({ type: 'record', name, fields });
+/** The encoded head and middle of one decision shape, and the decision values they hold. */
+interface Shape {
+  readonly destination: string;
+  readonly outcome: string;
+  readonly eventType: string | null;
+  readonly eventName: string | null;
+  readonly policyVersion: string;
+  readonly kids: readonly string[];
+  readonly errorCode: string | null;
+  readonly head: Buffer;
+  readonly middle: Buffer;
+}
+
+/** Decision shapes kept per frozen `fields` object (the shared empty one serves many). */
+const SHAPES_PER_FIELDS = 16;
+
+/** The per-event values of an event entry: one object, rewritten for each entry the encoder writes. */
+interface EventScratch {
+  messageId: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: number;
+  processedAt: number;
+  userPseudonym: string | null;
+}
+
+/** The parts, by field order: every field of the schema is in exactly one of them. */
+function splitParts(parsed: { fields: { name: string; type: unknown }[] }): Parts {
+  const at = (name: string): number => parsed.fields.findIndex((f) => f.name === name);
+  const [id, map, tail] = [at('messageId'), at('fields'), at('sourceTopic')];
+  if (!(0 < id && id < map && map < tail))
+    throw new Error('the audit schema changed: AuditEncoder splits it at messageId, fields and sourceTopic');
+  const part = (name: string, from: number, to: number) =>
+    codecFor(compileType({ type: 'record', name, fields: parsed.fields.slice(from, to) }));
   return {
-    before: codecFor(record('AuditEntryHead', parsed.fields.slice(0, at))),
-    map: compileType(parsed.fields[at]?.type),
-    after: codecFor(record('AuditEntryTail', parsed.fields.slice(at + 1))),
+    head: part('AuditEntryHead', 0, id),
+    id: part('AuditEntryId', id, id + 1),
+    middleBeforeMap: part('AuditEntryMiddle', id + 1, map),
+    map: compileType(parsed.fields[map]?.type),
+    middleAfterMap: part('AuditEntryMiddleTail', map + 1, tail),
+    tail: part('AuditEntryTail', tail, parsed.fields.length),
   };
 }
 
 export class AuditEncoder {
   readonly #codec: AvroCodec;
   readonly #header: Buffer;
-  readonly #split: SplitTypes;
-  readonly #encodedFields = new WeakMap<object, Buffer>();
+  readonly #parts: Parts;
+  readonly #shapes = new WeakMap<object, Shape[]>();
+  readonly #scratch: EventScratch = {
+    messageId: '',
+    sourceTopic: '',
+    sourcePartition: 0,
+    sourceOffset: 0,
+    processedAt: 0,
+    userPseudonym: null,
+  };
 
   private constructor(parsed: { fields: { name: string; type: unknown }[] }, schemaId: number) {
     this.#codec = codecFor(compileType(parsed));
     this.#header = frameHeader(schemaId);
-    this.#split = splitTypes(parsed);
+    this.#parts = splitParts(parsed);
   }
 
   static readSchema(): string {
@@ -71,27 +125,14 @@ export class AuditEncoder {
     pseudonym: string | null,
     now: number,
   ): OutMessage {
-    return {
-      key: `${decision.destination}/${messageId}`,
-      value: this.#encode({
-        formatVersion: AUDIT_FORMAT_VERSION,
-        kind: 'event',
-        destination: decision.destination,
-        outcome: decision.outcome,
-        messageId,
-        eventType: decision.eventType,
-        eventName: decision.eventName,
-        policyVersion: decision.policyVersion,
-        fields: decision.fields,
-        keyIds: decision.kids,
-        errorCode: decision.errorCode,
-        sourceTopic: source.topic,
-        sourcePartition: source.partition,
-        sourceOffset: Number(source.offset),
-        processedAt: now,
-        userPseudonym: pseudonym,
-      }),
-    };
+    const scratch = this.#scratch;
+    scratch.messageId = messageId;
+    scratch.sourceTopic = source.topic;
+    scratch.sourcePartition = source.partition;
+    scratch.sourceOffset = Number(source.offset);
+    scratch.processedAt = now;
+    scratch.userPseudonym = pseudonym;
+    return { key: `${decision.destination}/${messageId}`, value: this.#encodeEvent(decision) };
   }
 
   deadLetter(error: PhiGateError, source: Source, now: number): OutMessage {
@@ -146,25 +187,105 @@ export class AuditEncoder {
     return this.#codec.decode(value.subarray(HEADER_SIZE)) as Record<string, unknown>;
   }
 
-  #encode(entry: Record<string, unknown>): Buffer {
-    const fields = entry.fields as Record<string, string>;
-    let map = this.#encodedFields.get(fields);
-    if (map === undefined) {
-      map = this.#split.map.toBuffer(fields);
-      // only a frozen object can be trusted to encode the same next time
-      if (Object.isFrozen(fields)) this.#encodedFields.set(fields, map);
-    }
+  /** An event entry of the scratch values: head, id, middle and tail straight into the output slab. */
+  #encodeEvent(decision: Decision): Buffer {
+    const shape = this.#shape(decision);
+    const { id, tail } = this.#parts;
+    const scratch = this.#scratch;
     const { buf, at } = outputs;
-    if (buf.length - at >= HEADER_SIZE) {
-      this.#header.copy(buf, at);
-      let pos = this.#split.before.encode(entry, buf, at + HEADER_SIZE);
-      if (pos >= 0 && pos + map.length <= buf.length) {
-        map.copy(buf, pos);
-        pos = this.#split.after.encode(entry, buf, pos + map.length);
+    let pos = at + HEADER_SIZE + shape.head.length;
+    if (pos <= buf.length) {
+      buf.set(this.#header, at);
+      buf.set(shape.head, at + HEADER_SIZE);
+      pos = id.encode(scratch, buf, pos);
+      if (pos >= 0 && pos + shape.middle.length <= buf.length) {
+        buf.set(shape.middle, pos);
+        pos = tail.encode(scratch, buf, pos + shape.middle.length);
         if (pos >= 0) return outputs.take(pos);
       }
     }
     // past the end of the slab: the whole entry in one go, on a fresh slab if need be
+    return encodeFramed(this.#codec, this.#header, {
+      formatVersion: AUDIT_FORMAT_VERSION,
+      kind: 'event',
+      destination: decision.destination,
+      outcome: decision.outcome,
+      eventType: decision.eventType,
+      eventName: decision.eventName,
+      policyVersion: decision.policyVersion,
+      fields: decision.fields,
+      keyIds: decision.kids,
+      errorCode: decision.errorCode,
+      ...scratch,
+    });
+  }
+
+  /** The head and middle of the decision's shape: kept with a frozen `fields` object, else encoded now. */
+  #shape(decision: Decision): Shape {
+    const { fields } = decision;
+    const frozen = Object.isFrozen(fields);
+    const shapes = frozen ? this.#shapes.get(fields) : undefined;
+    if (shapes !== undefined) {
+      for (const shape of shapes) if (sameShape(shape, decision)) return shape;
+    }
+    const { head, middleBeforeMap, map, middleAfterMap } = this.#parts;
+    const values = {
+      formatVersion: AUDIT_FORMAT_VERSION,
+      kind: 'event',
+      destination: decision.destination,
+      outcome: decision.outcome,
+      eventType: decision.eventType,
+      eventName: decision.eventName,
+      policyVersion: decision.policyVersion,
+      keyIds: decision.kids,
+      errorCode: decision.errorCode,
+    };
+    const shape: Shape = {
+      destination: decision.destination,
+      outcome: decision.outcome,
+      eventType: decision.eventType,
+      eventName: decision.eventName,
+      policyVersion: decision.policyVersion,
+      kids: decision.kids,
+      errorCode: decision.errorCode,
+      head: encodeAlone(head, values),
+      middle: Buffer.concat([
+        encodeAlone(middleBeforeMap, values),
+        map.toBuffer(fields),
+        encodeAlone(middleAfterMap, values),
+      ]),
+    };
+    if (frozen) {
+      if (shapes === undefined) this.#shapes.set(fields, [shape]);
+      else if (shapes.length < SHAPES_PER_FIELDS) shapes.push(shape);
+    }
+    return shape;
+  }
+
+  /** A dead letter's or a policy change's entry (rare): the whole record with the full codec. */
+  #encode(entry: Record<string, unknown>): Buffer {
     return encodeFramed(this.#codec, this.#header, entry);
+  }
+}
+
+/** The decision has the values the shape was encoded from (the kids list by identity: plans share theirs). */
+function sameShape(shape: Shape, d: Decision): boolean {
+  return (
+    shape.eventName === d.eventName &&
+    shape.destination === d.destination &&
+    shape.outcome === d.outcome &&
+    shape.eventType === d.eventType &&
+    shape.policyVersion === d.policyVersion &&
+    shape.kids === d.kids &&
+    shape.errorCode === d.errorCode
+  );
+}
+
+/** One part's bytes on their own (a part is at most a few map entries and short strings). */
+function encodeAlone(codec: AvroCodec, value: unknown): Buffer {
+  for (let room = 256; ; room *= 4) {
+    const buf = Buffer.alloc(room);
+    const end = codec.encode(value, buf, 0);
+    if (end >= 0) return Buffer.from(buf.subarray(0, end)); // exact size: shapes are kept
   }
 }

@@ -78,6 +78,65 @@ describe('AuditEncoder', () => {
     }
   });
 
+  it('decisions that share a frozen fields object but differ elsewhere each get their own bytes', async () => {
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    const shared = Object.freeze({}); // as plans share their empty fields across destinations
+    const base = decision(shared);
+    const kids = Object.freeze(['k-2026-02']);
+    const cases: Decision[] = [
+      base,
+      { ...base, eventName: 'Order Completed' },
+      { ...base, eventType: 'identify', eventName: null },
+      { ...base, destination: 'mixpanel' },
+      { ...base, outcome: 'filtered', kids: [] },
+      { ...base, policyVersion: '0000000000000000' },
+      { ...base, kids },
+      { ...base, outcome: 'failed_closed', errorCode: 'PHIGATE_ERR_ACTION' },
+      ...Array.from({ length: 20 }, (_, i) => ({ ...base, eventName: `Event ${i}` })), // past the kept shapes
+      base, // a kept shape again
+      { ...base, eventName: 'Order Completed' },
+    ];
+    for (const [i, d] of cases.entries()) {
+      const message = audit.event(d, `m-${i}`, source, null, i);
+      const entry = type.fromBuffer((message.value as Buffer).subarray(5)) as Record<string, unknown>;
+      assert.equal(message.key, `${d.destination}/m-${i}`);
+      assert.deepEqual(
+        { ...entry, fields: { ...(entry.fields as object) } },
+        {
+          formatVersion: 1,
+          kind: 'event',
+          destination: d.destination,
+          outcome: d.outcome,
+          messageId: `m-${i}`,
+          eventType: d.eventType,
+          eventName: d.eventName,
+          policyVersion: d.policyVersion,
+          fields: {},
+          keyIds: [...d.kids],
+          errorCode: d.errorCode,
+          sourceTopic: source.topic,
+          sourcePartition: source.partition,
+          sourceOffset: Number(source.offset),
+          processedAt: i,
+          userPseudonym: null,
+        },
+        `case ${i}`,
+      );
+    }
+  });
+
+  it('an entry that does not fit the rest of the output slab is written whole on a new one', async () => {
+    const audit = await AuditEncoder.create(client, 'events.audit');
+    const d = decision(Object.freeze({ 'properties.mrn': 'encrypt' }));
+    const long = `m-${'x'.repeat(300_000)}`; // a few of these fill a slab
+    for (let i = 0; i < 8; i++) {
+      const message = audit.event(d, long, source, 'p', i);
+      const entry = type.fromBuffer((message.value as Buffer).subarray(5)) as Record<string, unknown>;
+      assert.equal(entry.messageId, long);
+      assert.equal(entry.processedAt, i);
+    }
+  });
+
   it('a frozen fields object is encoded once', async () => {
     const audit = await AuditEncoder.create(client, 'events.audit');
     const shared = Object.freeze({ 'properties.mrn': 'encrypt' });
