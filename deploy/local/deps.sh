@@ -9,13 +9,17 @@
 #   3. the client is built from source, linked against the system libraries (CKJS_LINKING=dynamic),
 #      with the headers of the Node that runs phi-gate (npm_config_nodedir) — without them node-gyp
 #      would build against another Node's ABI and the module would not load;
-#   4. before the build, librdkafka is patched (deploy/local/librdkafka-*.patch, in name order):
+#   4. before the build, librdkafka and the client are patched (deploy/local/librdkafka-*.patch and
+#      deploy/local/kafka-javascript-*.patch, in name order):
 #      - librdkafka-inflation.patch bounds its gzip and lz4 inflation by receive.message.max.bytes,
 #        as librdkafka already bounds zstd (unpatched, a 1 MiB gzip batch is inflated whole, ~1 GiB:
 #        one crafted input batch could end the process);
 #      - librdkafka-flush.patch: a transaction's commit waits for its records' delivery without
 #        racing the background thread for the delivery reports (it lost one commit in three by
 #        10 ms; BENCHMARKS.md, session 15);
+#      - kafka-javascript-consume.patch: a consume call's messages become JavaScript objects with
+#        their values and keys as views of one buffer, not one allocation each (the client's
+#        conversion took ~6 µs of the JavaScript thread per message, ~3 µs patched; session 18);
 #   5. the built module and its librdkafka shared objects are kept in $PHIGATE_CACHE, keyed by the
 #      client's version, the Node ABI and the patches, so a warm set-up copies them instead of
 #      compiling (~2 min).
@@ -63,7 +67,8 @@ npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 version=$(native_version)
 abi=$(node -p 'process.versions.modules')
 patches=("$here"/librdkafka-*.patch)
-patch_id=$(cat "${patches[@]}" | sha256sum | cut -c1-12)
+client_patches=("$here"/kafka-javascript-*.patch)
+patch_id=$(cat "${patches[@]}" "${client_patches[@]}" | sha256sum | cut -c1-12)
 cache="$PHIGATE_CACHE/kafka-javascript-$version-node$abi-$(uname -m)-$patch_id"
 if [ -f "$cache/.complete" ]; then
   say "native Kafka engine $version (Node ABI $abi) from the cache"
@@ -76,6 +81,9 @@ else
   for p in "${patches[@]}"; do
     patch -d "$pkg/deps/librdkafka" -p1 --forward --quiet <"$p" ||
       die "$(basename "$p") does not apply to librdkafka of $pkg $version"
+  done
+  for p in "${client_patches[@]}"; do
+    patch -d "$pkg" -p1 --forward --quiet <"$p" || die "$(basename "$p") does not apply to $pkg $version"
   done
   CKJS_LINKING=dynamic npm_config_build_from_source=true npm_config_nodedir="$node_prefix" \
     npm rebuild --foreground-scripts @confluentinc/kafka-javascript >"$repo/.native-build.log" 2>&1 ||
