@@ -3,9 +3,10 @@
  * input offsets sent with the consumer's group metadata (KIP-447), and the commit. What fails is
  * aborted, resumed or the producer replaced, as below; the engine's retry loop decides the rest.
  *
- * No per-message promise or delivery report: records are queued with `produce`, and
- * `commitTransaction` flushes them and fails if any could not be delivered. (Its flush returns when
- * the last record is delivered: deploy/local/librdkafka-flush.patch.)
+ * No per-message promise or delivery report: records are queued, a topic's many in one call of the
+ * client's `produceBatch` (deploy/local/kafka-javascript-produce.patch), and `commitTransaction`
+ * flushes them and fails if any could not be delivered. (Its flush returns when the last record is
+ * delivered: deploy/local/librdkafka-flush.patch.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import rdkafka, { type KafkaConsumer, type Producer } from '@confluentinc/kafka-javascript';
@@ -138,11 +139,7 @@ export class Transactions {
       throw err;
     });
     try {
-      for (const { topic, messages } of outputs) {
-        for (const m of messages) {
-          if (!this.#produce(topic, m)) await this.#produceWhenRoom(topic, m);
-        }
-      }
+      for (const { topic, messages } of outputs) await this.#produceAll(producer, topic, messages);
       beforeOffsets();
       await call((cb) => producer.sendOffsetsToTransaction([...offsets], consumer, OPERATION_TIMEOUT_MS, cb));
       await this.#commit(producer);
@@ -236,12 +233,58 @@ export class Transactions {
     }
   }
 
+  /**
+   * Queues a topic's records in order: each run of records without headers in one `produceBatch`
+   * call, a record with headers on its own (the batch call takes none). Where the client's queue is
+   * full, it waits for room and goes on from the first record not queued; any other refusal is
+   * thrown as `produce` throws it, by producing that record on its own.
+   */
+  async #produceAll(producer: Producer, topic: string, messages: readonly OutMessage[]): Promise<void> {
+    const batch = batchProducer(producer);
+    let from = 0;
+    while (from < messages.length) {
+      let to = from;
+      if (batch !== undefined) while (to < messages.length && messages[to]?.headers === undefined) to++;
+      if (to === from) {
+        const m = messages[from] as OutMessage;
+        if (!this.#produce(producer, topic, m)) await this.#produceWhenRoom(producer, topic, m);
+        from += 1;
+        continue;
+      }
+      const run = messages.slice(from, to);
+      const values = run.map((m) => m.value);
+      const keys = run.map((m) => m.key);
+      const partitions = run.some((m) => m.partition !== undefined)
+        ? Int32Array.from(run, (m) => m.partition ?? -1)
+        : null;
+      let done = 0;
+      while (done < run.length) {
+        const [queued, code] = (batch as BatchProducer).produceBatch(
+          topic,
+          done === 0 ? values : values.slice(done),
+          done === 0 ? keys : keys.slice(done),
+          partitions === null || done === 0 ? partitions : partitions.subarray(done),
+        );
+        done += queued;
+        if (code === 0) break;
+        if (code === CODE.QUEUE_FULL) await sleep(5);
+        else {
+          // the client's own error for that record (or, should it pass now, the record queued)
+          const m = run[done] as OutMessage;
+          if (!this.#produce(producer, topic, m)) await this.#produceWhenRoom(producer, topic, m);
+          done += 1;
+        }
+      }
+      from = to;
+    }
+  }
+
   /** Queues one record; false when the client's queue is full. */
-  #produce(topic: string, m: OutMessage): boolean {
+  #produce(producer: Producer, topic: string, m: OutMessage): boolean {
     const headers =
       m.headers === undefined ? undefined : Object.entries(m.headers).map(([name, v]) => ({ [name]: v }));
     try {
-      this.#producer.produce(topic, m.partition ?? null, m.value, m.key, undefined, undefined, headers);
+      producer.produce(topic, m.partition ?? null, m.value, m.key, undefined, undefined, headers);
       return true;
     } catch (err) {
       if (isRdkafkaError(err) && err.code === CODE.QUEUE_FULL) return false;
@@ -249,10 +292,27 @@ export class Transactions {
     }
   }
 
-  async #produceWhenRoom(topic: string, m: OutMessage): Promise<void> {
+  async #produceWhenRoom(producer: Producer, topic: string, m: OutMessage): Promise<void> {
     do await sleep(5);
-    while (!this.#produce(topic, m));
+    while (!this.#produce(producer, topic, m));
   }
+}
+
+/** The client binding's batch call, which phi-gate's build of the client has (deploy/local/deps.sh). */
+interface BatchProducer {
+  /** Queues records of one topic in order; [how many were queued, the error code of the next one or 0]. */
+  produceBatch(
+    topic: string,
+    values: readonly (Buffer | null)[],
+    keys: readonly (Buffer | string | null)[],
+    partitions: Int32Array | null,
+  ): [number, number];
+}
+
+/** The producer's binding, when it has the batch call (a client built without the patch has not). */
+function batchProducer(producer: Producer): BatchProducer | undefined {
+  const binding = (producer as unknown as { _client?: Partial<BatchProducer> })._client;
+  return typeof binding?.produceBatch === 'function' ? (binding as BatchProducer) : undefined;
 }
 
 /** A retriable error of a resumable transactional call: calling it again resumes it. */

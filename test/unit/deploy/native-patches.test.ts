@@ -31,10 +31,13 @@ function dryRun(dir: string, patch: string, reverse: boolean): boolean {
 }
 
 describe("phi-gate's patches of the native Kafka engine", () => {
-  test('there are the inflation bound, the commit flush and the consumed messages conversion', () => {
+  test('there are the inflation bound, the commit flush, the consumed messages and the batch produce', () => {
     assert.deepEqual(
       sets.map((s) => patchesOf(s.pattern)),
-      [['librdkafka-flush.patch', 'librdkafka-inflation.patch'], ['kafka-javascript-consume.patch']],
+      [
+        ['librdkafka-flush.patch', 'librdkafka-inflation.patch'],
+        ['kafka-javascript-consume.patch', 'kafka-javascript-produce.patch'],
+      ],
     );
   });
 
