@@ -53,18 +53,9 @@ describe("the librdkafka client's consumed messages", () => {
     await topics.cleanup();
   });
 
-  test('come out exactly as written, each value and key a buffer of its own bytes only', async () => {
-    const topic = await topics.create('consumed-messages');
-    const written = messages();
-    for (let at = 0; at < written.length; at += 100) {
-      await producer.send({
-        topic,
-        messages: written
-          .slice(at, at + 100)
-          .map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-      });
-    }
-
+  /** Reads `count` messages of `topic` from its start with consume(1000); counts the calls that returned some. */
+  async function readAll(topic: string, count: number): Promise<{ read: Message[]; calls: number }> {
+    if (consumer?.isConnected()) await call<unknown>((cb) => consumer?.disconnect(cb));
     consumer = new rdkafka.KafkaConsumer(
       {
         'bootstrap.servers': BROKERS.join(','),
@@ -80,11 +71,27 @@ describe("the librdkafka client's consumed messages", () => {
     const read: Message[] = [];
     const deadline = Date.now() + 30_000;
     let calls = 0;
-    while (read.length < written.length && Date.now() < deadline) {
+    while (read.length < count && Date.now() < deadline) {
       const batch = await call<Message[]>((cb) => consumer?.consume(1000, cb));
       if (batch.length > 0) calls += 1;
       read.push(...batch);
     }
+    return { read, calls };
+  }
+
+  test('come out exactly as written, each value and key a buffer of its own bytes only', async () => {
+    const topic = await topics.create('consumed-messages');
+    const written = messages();
+    for (let at = 0; at < written.length; at += 100) {
+      await producer.send({
+        topic,
+        messages: written
+          .slice(at, at + 100)
+          .map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      });
+    }
+
+    const { read, calls } = await readAll(topic, written.length);
     assert.equal(read.length, written.length, `read ${read.length} of ${written.length}`);
     assert.ok(calls < written.length / 10, `${calls} consume calls: the messages came in batches`);
 
@@ -123,6 +130,20 @@ describe("the librdkafka client's consumed messages", () => {
       assert.equal(m.value?.length ?? null, w.value?.length ?? null);
       assert.ok(m.value === null || m.value.every((b) => b === 0xee), `value of ${i} is its own`);
       assert.ok(m.key === null || (m.key as Buffer).every((b) => b === 0xdd), `key of ${i} is its own`);
+    }
+  });
+
+  test('a call whose messages are all empty gives empty buffers, not nulls', async () => {
+    const topic = await topics.create('consumed-empty');
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 5 }, () => ({ key: null, value: Buffer.alloc(0) })),
+    });
+    const { read } = await readAll(topic, 5);
+    assert.equal(read.length, 5);
+    for (const m of read) {
+      assert.ok(Buffer.isBuffer(m.value) && m.value.length === 0);
+      assert.equal(m.key, null);
     }
   });
 });
