@@ -42,15 +42,36 @@ interface Parts {
   readonly tail: AvroCodec;
 }
 
-/** The encoded head and middle of one decision shape, and the decision values they hold. */
-interface Shape {
+/** The values of an event entry that come from its decision, all but its `fields` map. */
+interface DecisionValues {
+  readonly formatVersion: number;
+  readonly kind: 'event';
   readonly destination: string;
   readonly outcome: string;
   readonly eventType: string | null;
   readonly eventName: string | null;
   readonly policyVersion: string;
-  readonly kids: readonly string[];
+  readonly keyIds: readonly string[];
   readonly errorCode: string | null;
+}
+
+function decisionValues(d: Decision): DecisionValues {
+  return {
+    formatVersion: AUDIT_FORMAT_VERSION,
+    kind: 'event',
+    destination: d.destination,
+    outcome: d.outcome,
+    eventType: d.eventType,
+    eventName: d.eventName,
+    policyVersion: d.policyVersion,
+    keyIds: d.kids,
+    errorCode: d.errorCode,
+  };
+}
+
+/** The encoded head and middle of one decision shape, and the decision values they hold. */
+interface Shape {
+  readonly values: DecisionValues;
   readonly head: Buffer;
   readonly middle: Buffer;
 }
@@ -205,19 +226,7 @@ export class AuditEncoder {
       }
     }
     // past the end of the slab: the whole entry in one go, on a fresh slab if need be
-    return encodeFramed(this.#codec, this.#header, {
-      formatVersion: AUDIT_FORMAT_VERSION,
-      kind: 'event',
-      destination: decision.destination,
-      outcome: decision.outcome,
-      eventType: decision.eventType,
-      eventName: decision.eventName,
-      policyVersion: decision.policyVersion,
-      fields: decision.fields,
-      keyIds: decision.kids,
-      errorCode: decision.errorCode,
-      ...scratch,
-    });
+    return this.#encode({ ...shape.values, fields: decision.fields, ...scratch });
   }
 
   /** The head and middle of the decision's shape: kept with a frozen `fields` object, else encoded now. */
@@ -229,25 +238,9 @@ export class AuditEncoder {
       for (const shape of shapes) if (sameShape(shape, decision)) return shape;
     }
     const { head, middleBeforeMap, map, middleAfterMap } = this.#parts;
-    const values = {
-      formatVersion: AUDIT_FORMAT_VERSION,
-      kind: 'event',
-      destination: decision.destination,
-      outcome: decision.outcome,
-      eventType: decision.eventType,
-      eventName: decision.eventName,
-      policyVersion: decision.policyVersion,
-      keyIds: decision.kids,
-      errorCode: decision.errorCode,
-    };
+    const values = decisionValues(decision);
     const shape: Shape = {
-      destination: decision.destination,
-      outcome: decision.outcome,
-      eventType: decision.eventType,
-      eventName: decision.eventName,
-      policyVersion: decision.policyVersion,
-      kids: decision.kids,
-      errorCode: decision.errorCode,
+      values,
       head: encodeAlone(head, values),
       middle: Buffer.concat([
         encodeAlone(middleBeforeMap, values),
@@ -262,22 +255,22 @@ export class AuditEncoder {
     return shape;
   }
 
-  /** A dead letter's or a policy change's entry (rare): the whole record with the full codec. */
+  /** A whole entry with the full codec: dead letters, policy changes, and an event past the slab's end. */
   #encode(entry: Record<string, unknown>): Buffer {
     return encodeFramed(this.#codec, this.#header, entry);
   }
 }
 
 /** The decision has the values the shape was encoded from (the kids list by identity: plans share theirs). */
-function sameShape(shape: Shape, d: Decision): boolean {
+function sameShape({ values: v }: Shape, d: Decision): boolean {
   return (
-    shape.eventName === d.eventName &&
-    shape.destination === d.destination &&
-    shape.outcome === d.outcome &&
-    shape.eventType === d.eventType &&
-    shape.policyVersion === d.policyVersion &&
-    shape.kids === d.kids &&
-    shape.errorCode === d.errorCode
+    v.eventName === d.eventName &&
+    v.destination === d.destination &&
+    v.outcome === d.outcome &&
+    v.eventType === d.eventType &&
+    v.policyVersion === d.policyVersion &&
+    v.keyIds === d.kids &&
+    v.errorCode === d.errorCode
   );
 }
 
