@@ -246,8 +246,7 @@ export class Transactions {
       let to = from;
       if (batch !== undefined) while (to < messages.length && messages[to]?.headers === undefined) to++;
       if (to === from) {
-        const m = messages[from] as OutMessage;
-        if (!this.#produce(producer, topic, m)) await this.#produceWhenRoom(producer, topic, m);
+        await this.#produceOne(producer, topic, messages[from] as OutMessage);
         from += 1;
         continue;
       }
@@ -270,8 +269,7 @@ export class Transactions {
         if (code === CODE.QUEUE_FULL) await sleep(5);
         else {
           // the client's own error for that record (or, should it pass now, the record queued)
-          const m = run[done] as OutMessage;
-          if (!this.#produce(producer, topic, m)) await this.#produceWhenRoom(producer, topic, m);
+          await this.#produceOne(producer, topic, run[done] as OutMessage);
           done += 1;
         }
       }
@@ -292,9 +290,9 @@ export class Transactions {
     }
   }
 
-  async #produceWhenRoom(producer: Producer, topic: string, m: OutMessage): Promise<void> {
-    do await sleep(5);
-    while (!this.#produce(producer, topic, m));
+  /** Queues one record, waiting for room while the client's queue is full. */
+  async #produceOne(producer: Producer, topic: string, m: OutMessage): Promise<void> {
+    while (!this.#produce(producer, topic, m)) await sleep(5);
   }
 }
 
