@@ -4,7 +4,9 @@
  * deploy/local/kafka-javascript-produce.patch), a record with headers on its own. On the real broker,
  * every kind of record must arrive exactly once, exactly as it was given — string, buffer, empty and
  * missing keys, tombstones and empty values, explicit partitions, headers — and in each partition in
- * the order given. And the binding's own contract: it stops at a full queue and says how far it got.
+ * the order given. A record the client refuses aborts its transaction: nothing of it commits, not
+ * even the offsets, and the next transaction goes through. And the binding's own contract: it stops
+ * at a full queue and says how far it got.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -125,6 +127,49 @@ describe("the librdkafka engine's transactions queue records in batches", () => 
       );
       assert.deepEqual(headers, expected, `headers of ${i}`);
     }
+  });
+
+  test('a record the client refuses aborts the transaction: neither its records nor its offsets commit', async () => {
+    const out = await topics.create('produce-batch-refused-out');
+    const other = await topics.create('produce-batch-refused-other');
+    const input = await topics.create('produce-batch-refused-in');
+    /** The group's committed offset of the input partition; -1 for none. */
+    const committed = async (): Promise<number> => {
+      const [c] = await call<{ offset?: number }[]>((cb) =>
+        consumer.committed([{ topic: input, partition: 0 }], 10_000, cb),
+      );
+      return Math.max(-1, c?.offset ?? -1); // librdkafka says none with a negative logical offset
+    };
+    // the refusal comes after the first topic's record was queued
+    await assert.rejects(
+      transactions.run(
+        [
+          { topic: out, messages: [{ key: 'k-0', value: Buffer.from('queued before the refusal') }] },
+          // above the producer's message.max.bytes (librdkafka's 1,000,000): refused when queued
+          { topic: other, messages: [{ key: 'k-1', value: Buffer.alloc(1_100_000, 7) }] },
+        ],
+        [{ topic: input, partition: 0, offset: 5 }],
+        consumer,
+        () => {},
+      ),
+      /too large|size/i,
+    );
+    assert.equal(await committed(), -1, 'the aborted transaction committed offsets');
+
+    // the producer is usable at once: the next transaction commits its records and offsets
+    await transactions.run(
+      [{ topic: out, messages: [{ key: 'k-2', value: Buffer.from('committed') }] }],
+      [{ topic: input, partition: 0, offset: 7 }],
+      consumer,
+      () => {},
+    );
+    assert.equal(await committed(), 7);
+    const received = await consumeAll([out, other], { count: 1, settleMs: 1_000 });
+    assert.deepEqual(
+      received.map((r) => r.message.value?.toString()),
+      ['committed'],
+      'only the committed transaction is read',
+    );
   });
 
   test('the batch call stops at a full queue and says how far it got', async () => {
