@@ -34,11 +34,13 @@ export const AUDIT_FORMAT_VERSION = 1;
  * SHAPES_PER_FIELDS per object. Per event, only the message id and the tail are encoded.
  */
 interface Parts {
-  readonly head: AvroCodec;
-  readonly id: AvroCodec;
-  readonly middleBeforeMap: AvroCodec;
+  // encoded once per shape (avsc's toBuffer: exact-size buffers, kept with the shape)
+  readonly head: avro.Type;
+  readonly middleBeforeMap: avro.Type;
   readonly map: avro.Type;
-  readonly middleAfterMap: AvroCodec;
+  readonly middleAfterMap: avro.Type;
+  // encoded per event, straight into the output slab
+  readonly id: AvroCodec;
   readonly tail: AvroCodec;
 }
 
@@ -96,14 +98,14 @@ function splitParts(parsed: { fields: { name: string; type: unknown }[] }): Part
   if (!(0 < id && id < map && map < tail))
     throw new Error('the audit schema changed: AuditEncoder splits it at messageId, fields and sourceTopic');
   const part = (name: string, from: number, to: number) =>
-    codecFor(compileType({ type: 'record', name, fields: parsed.fields.slice(from, to) }));
+    compileType({ type: 'record', name, fields: parsed.fields.slice(from, to) });
   return {
     head: part('AuditEntryHead', 0, id),
-    id: part('AuditEntryId', id, id + 1),
     middleBeforeMap: part('AuditEntryMiddle', id + 1, map),
     map: compileType(parsed.fields[map]?.type),
     middleAfterMap: part('AuditEntryMiddleTail', map + 1, tail),
-    tail: part('AuditEntryTail', tail, parsed.fields.length),
+    id: codecFor(part('AuditEntryId', id, id + 1)),
+    tail: codecFor(part('AuditEntryTail', tail, parsed.fields.length)),
   };
 }
 
@@ -241,11 +243,11 @@ export class AuditEncoder {
     const values = decisionValues(decision);
     const shape: Shape = {
       values,
-      head: encodeAlone(head, values),
+      head: head.toBuffer(values),
       middle: Buffer.concat([
-        encodeAlone(middleBeforeMap, values),
+        middleBeforeMap.toBuffer(values),
         map.toBuffer(fields),
-        encodeAlone(middleAfterMap, values),
+        middleAfterMap.toBuffer(values),
       ]),
     };
     if (frozen) {
@@ -272,13 +274,4 @@ function sameShape({ values: v }: Shape, d: Decision): boolean {
     v.keyIds === d.kids &&
     v.errorCode === d.errorCode
   );
-}
-
-/** One part's bytes on their own (a part is at most a few map entries and short strings). */
-function encodeAlone(codec: AvroCodec, value: unknown): Buffer {
-  for (let room = 256; ; room *= 4) {
-    const buf = Buffer.alloc(room);
-    const end = codec.encode(value, buf, 0);
-    if (end >= 0) return Buffer.from(buf.subarray(0, end)); // exact size: shapes are kept
-  }
 }
