@@ -241,10 +241,14 @@ export class Transactions {
    */
   async #produceAll(producer: Producer, topic: string, messages: readonly OutMessage[]): Promise<void> {
     const batch = batchProducer(producer);
+    if (batch === undefined) {
+      for (const m of messages) await this.#produceOne(producer, topic, m);
+      return;
+    }
     let from = 0;
     while (from < messages.length) {
       let to = from;
-      if (batch !== undefined) while (to < messages.length && messages[to]?.headers === undefined) to++;
+      while (to < messages.length && messages[to]?.headers === undefined) to++;
       if (to === from) {
         await this.#produceOne(producer, topic, messages[from] as OutMessage);
         from += 1;
@@ -258,7 +262,7 @@ export class Transactions {
         : null;
       let done = 0;
       while (done < run.length) {
-        const [queued, code] = (batch as BatchProducer).produceBatch(
+        const [queued, code] = batch.produceBatch(
           topic,
           done === 0 ? values : values.slice(done),
           done === 0 ? keys : keys.slice(done),
