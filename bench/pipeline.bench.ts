@@ -15,7 +15,9 @@
  * Throughput: the input topic is filled first, then the process under test works through it; the
  * window runs from its first committed transaction to the last (start-up is left out). Latency: then,
  * at `--load` × that maximum, a rate-limited producer stamps `timestamp` at send time and a
- * read_committed reader of a destination topic takes receive time − timestamp.
+ * read_committed reader of a destination topic takes receive time − timestamp. Over that phase the
+ * cores' load is read too (lib/box.ts): their busy share, and each local process's CPU and its wait
+ * for a core.
  *
  *   node bench/pipeline.bench.ts [--events 200000] [--backlog 1000000] [--json FILE]
  *     [--scenarios broker,passthrough,passthroughRdkafka,phigate,reader,phigateKafkajs,phigateEncrypt,backlog]
@@ -36,6 +38,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import YAML from 'yaml';
 import { ENV_VARS, OUTPUT_COMPRESSIONS, type OutputCompression } from '../src/config/schema.ts';
 import { registerCodecs } from '../src/kafka/kafkajs/compression.ts';
+import { type BoxLoad, BoxProbe, describeBox, localBrokerPids } from './lib/box.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { deployedRuntime } from './lib/deployed.ts';
 import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
@@ -124,7 +127,22 @@ interface Result {
   cpuSecPerKEvents: number | null;
   events: number;
   notes: string;
+  /** The cores' load during the latency phase (box.ts), where it was read. */
+  box?: BoxLoad | null;
 }
+
+/** A box reading for the JSON: shares in whole per cent, cores to two places. */
+const roundedBox = (box: BoxLoad) => ({
+  busyPct: round(box.busyPct),
+  cores: box.cores,
+  seconds: round(box.seconds, 1),
+  processes: box.processes.map((p) => ({
+    name: p.name,
+    cpuCores: round(p.cpuCores, 2),
+    waitCores: round(p.waitCores, 2),
+    jsWaitPct: round(p.jsWaitPct),
+  })),
+});
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const round = (x: number | null, digits = 0) =>
@@ -226,7 +244,7 @@ async function broker(): Promise<Result> {
 async function readerFloor(phigateEventsPerSec: number | null): Promise<Result> {
   const { topic, factory } = await input('reader', 0);
   const rate = phigateEventsPerSec === null ? (options.rate ?? 10_000) : latencyRate(phigateEventsPerSec);
-  const lat = await latencyPhase('reader', topic, topic, factory, 0, rate);
+  const lat = await latencyPhase('reader', topic, topic, factory, 0, rate, () => []);
   return {
     eventsPerSec: null,
     recordsOutPerSec: null,
@@ -238,6 +256,7 @@ async function readerFloor(phigateEventsPerSec: number | null): Promise<Result> 
     cpuSecPerKEvents: lat.instrumentCpuMsPerEvent,
     events: lat.sent,
     notes: `the latency instrument alone at ${rate}/s: producer → one topic → reader, no process between; CPU is the bench process's own`,
+    box: lat.box,
   };
 }
 
@@ -483,7 +502,9 @@ async function measure(
     if (afterThroughput) log(`${name}: ${describeDiagnostics(afterThroughput)}`);
     let lat: Latency | undefined;
     if (withLatency) {
-      lat = await latencyPhase(name, topic, p.latencyTopic, factory, n, latencyRate(eventsPerSec));
+      lat = await latencyPhase(name, topic, p.latencyTopic, factory, n, latencyRate(eventsPerSec), () =>
+        p.proc.pids(),
+      );
       const afterLatency = await p.diagnostics?.();
       if (afterLatency) log(`${name}: latency phase: ${describeDiagnostics(afterLatency, afterThroughput)}`);
     }
@@ -500,6 +521,7 @@ async function measure(
       notes: lat
         ? `latency at ${latencyRate(eventsPerSec)}/s offered, read from ${p.latencyTopic.slice(run.length + 1)} (${lat.samples} samples)`
         : '',
+      box: lat?.box ?? null,
     };
   } finally {
     await p.proc.stop();
@@ -514,7 +536,15 @@ async function latencyPhase(
   factory: EventFactory,
   firstIndex: number,
   rate: number,
+  pids: () => number[],
 ): Promise<Latency> {
+  // the scenario's own processes, the local broker (none when the cluster is elsewhere) and this
+  // process, which is the instrument: everything here that competes for the cores
+  const box = new BoxProbe(() => ({
+    [name]: { pids: pids(), node: true },
+    broker: { pids: localBrokerPids(), node: false },
+    instrument: { pids: [process.pid], node: true },
+  }));
   const lat = await latency({
     kafka,
     registryUrl,
@@ -526,10 +556,12 @@ async function latencyPhase(
     rate,
     seconds: options.latencySeconds,
     warmupSeconds: 3,
+    box,
   });
   log(
     `${name}: latency at ${rate}/s: p50 ${lat.p50Ms} p95 ${lat.p95Ms} p99 ${lat.p99Ms} ms (${lat.samples} samples of ${lat.sent} sent); the instrument's CPU ${lat.instrumentCpuMsPerEvent.toFixed(4)} ms/event, ${Math.round((lat.instrumentCpuMsPerEvent * rate) / 10)} % of a core`,
   );
+  if (lat.box) log(`${name}: latency phase: ${describeBox(lat.box)}`);
   return lat;
 }
 
@@ -665,6 +697,7 @@ async function main(): Promise<void> {
         cpuMsPerEvent: round(r.cpuSecPerKEvents, 4),
         events: r.events,
         notes: r.notes,
+        ...(r.box ? { box: roundedBox(r.box) } : {}),
         options: { ...options, recordBytes, machine },
       };
     }

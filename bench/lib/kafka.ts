@@ -1,6 +1,7 @@
 /** Kafka helpers of the pipeline benchmark: fill a topic, follow a group's committed offsets, measure latency. */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
+import type { BoxLoad, BoxProbe } from './box.ts';
 import type { EventFactory } from './events.ts';
 
 /** Produces events [from, from + n) as fast as the broker takes them (not a measured phase). */
@@ -95,6 +96,8 @@ export interface Latency {
   readonly sent: number;
   /** CPU time of the bench process (the instrument's producer and reader) per event sent. */
   readonly instrumentCpuMsPerEvent: number;
+  /** The cores' load over the counted seconds, when a probe was given. */
+  readonly box: BoxLoad | null;
 }
 
 /**
@@ -113,6 +116,8 @@ export async function latency(opts: {
   rate: number;
   seconds: number;
   warmupSeconds: number;
+  /** Begun when the counted seconds begin, ended when sending ends. */
+  box?: BoxProbe;
 }): Promise<Latency> {
   const { kafka, factory, rate, seconds } = opts;
   const registry = new SchemaRegistry({ host: opts.registryUrl });
@@ -152,6 +157,7 @@ export async function latency(opts: {
   const cpu = process.cpuUsage();
   const started = Date.now();
   countFrom = started + opts.warmupSeconds * 1000;
+  const boxTimer = setTimeout(() => opts.box?.begin(), opts.warmupSeconds * 1000);
   let sent = 0;
   const inflight = new Set<Promise<unknown>>();
   while (Date.now() < started + seconds * 1000) {
@@ -172,6 +178,8 @@ export async function latency(opts: {
     }
     await new Promise((r) => setTimeout(r, 5));
   }
+  clearTimeout(boxTimer);
+  const box = opts.box?.end() ?? null;
   await Promise.all(inflight);
   await producer.disconnect();
   const expected = Math.max(0, Math.floor(sent * (1 - opts.warmupSeconds / seconds)) - Math.ceil(rate));
@@ -190,5 +198,6 @@ export async function latency(opts: {
     samples: samples.length,
     sent,
     instrumentCpuMsPerEvent: (used.user + used.system) / 1000 / Math.max(1, sent),
+    box,
   };
 }

@@ -51,6 +51,10 @@ export class Measured {
     });
   }
 
+  pids(): number[] {
+    return this.child.pid !== undefined && this.alive ? [this.child.pid] : [];
+  }
+
   /** Current usage (a fresh read while alive, else the last sample). */
   sample(): Usage {
     const pid = this.child.pid;
@@ -97,6 +101,8 @@ export interface Measurable {
   /** The last output of whichever process exited, for an error message. */
   readonly exitReport: string;
   sample(): Usage;
+  /** Its live processes, for a reading of the cores (box.ts). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -120,6 +126,10 @@ export class Members implements Measurable {
       .filter((m) => !m.alive)
       .map((m) => m.exitReport)
       .join('\n');
+  }
+
+  pids(): number[] {
+    return this.members.flatMap((m) => m.pids());
   }
 
   sample(): Usage {
