@@ -134,6 +134,7 @@ interface Result {
 /** A box reading for the JSON: shares in whole per cent, cores to two places. */
 const roundedBox = (box: BoxLoad) => ({
   busyPct: round(box.busyPct),
+  stealPct: round(box.stealPct, 1),
   cores: box.cores,
   seconds: round(box.seconds, 1),
   processes: box.processes.map((p) => ({

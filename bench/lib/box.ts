@@ -29,6 +29,8 @@ export interface BoxLoad {
   readonly cores: number;
   /** Share of all cores' time not idle (steal counted as busy: the cores were not ours). */
   readonly busyPct: number;
+  /** Share of all cores' time the hypervisor gave to someone else (steal), part of busyPct. */
+  readonly stealPct: number;
   readonly processes: readonly ProcessLoad[];
 }
 
@@ -44,6 +46,7 @@ interface Schedule {
 interface Snapshot {
   readonly atNs: bigint;
   readonly busy: number;
+  readonly steal: number;
   readonly total: number;
   readonly cores: number;
   readonly processes: ReadonlyMap<string, Schedule>;
@@ -98,6 +101,7 @@ export class BoxProbe {
       seconds,
       cores: stop.cores,
       busyPct: ((stop.busy - start.busy) / (stop.total - start.total)) * 100,
+      stealPct: ((stop.steal - start.steal) / (stop.total - start.total)) * 100,
       processes,
     };
   }
@@ -110,12 +114,14 @@ export function describeBox(box: BoxLoad): string {
       `${p.name} ${p.cpuCores.toFixed(2)} / ${p.waitCores.toFixed(2)}` +
       (p.jsWaitPct === null ? '' : ` (its JavaScript thread waited ${p.jsWaitPct.toFixed(0)} % of the time)`),
   );
-  return `the box ${box.busyPct.toFixed(0)} % busy (${box.cores} cores); CPU / waiting for a core, in cores: ${parts.join(', ')}`;
+  const steal = box.stealPct >= 0.5 ? `, ${box.stealPct.toFixed(0)} % of it stolen by the hypervisor` : '';
+  const head = `the box ${box.busyPct.toFixed(0)} % busy (${box.cores} cores${steal})`;
+  return parts.length === 0 ? head : `${head}; CPU / waiting for a core, in cores: ${parts.join(', ')}`;
 }
 
 function snapshot(processes: Readonly<Record<string, Watched>>): Snapshot {
   const atNs = process.hrtime.bigint();
-  const { busy, total, cores } = cpuTimes();
+  const { busy, steal, total, cores } = cpuTimes();
   const schedules = new Map<string, Schedule>();
   for (const [name, { pids, node }] of Object.entries(processes)) {
     let cpuNs = 0;
@@ -133,11 +139,11 @@ function snapshot(processes: Readonly<Record<string, Watched>>): Snapshot {
     const n = pids.length;
     schedules.set(name, { pids: n, node, cpuNs, waitNs, mainWaitNs: n > 0 ? mainWaitNs / n : 0 });
   }
-  return { atNs, busy, total, cores, processes: schedules };
+  return { atNs, busy, steal, total, cores, processes: schedules };
 }
 
 /** The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal … */
-function cpuTimes(): { busy: number; total: number; cores: number } {
+function cpuTimes(): { busy: number; steal: number; total: number; cores: number } {
   try {
     const stat = readFileSync('/proc/stat', 'utf8');
     const lines = stat.split('\n');
@@ -145,9 +151,9 @@ function cpuTimes(): { busy: number; total: number; cores: number } {
     const total = fields.reduce((s, x) => s + x, 0);
     const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
     const cores = lines.filter((l) => /^cpu\d+ /.test(l)).length;
-    return { busy: total - idle, total, cores };
+    return { busy: total - idle, steal: fields[7] ?? 0, total, cores };
   } catch {
-    return { busy: 0, total: 0, cores: 0 };
+    return { busy: 0, steal: 0, total: 0, cores: 0 };
   }
 }
 

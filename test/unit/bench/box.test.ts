@@ -18,6 +18,7 @@ describe('BoxProbe', () => {
     assert.equal(box.cores, cpus().length);
     assert.ok(box.seconds >= 0.3, String(box.seconds));
     assert.ok(box.busyPct > 0 && box.busyPct <= 100, String(box.busyPct));
+    assert.ok(box.stealPct >= 0 && box.stealPct <= box.busyPct, String(box.stealPct));
     const self = box.processes.find((p) => p.name === 'self');
     assert.ok(self !== undefined);
     // it ran or waited to run for most of the phase: the two together cannot be far below one core
@@ -40,11 +41,15 @@ describe('BoxProbe', () => {
   });
 });
 
-test('describeBox: the busy share, then CPU / wait per process', () => {
+test('describeBox: the busy share (and the stolen share when there is one), then CPU / wait per process', () => {
+  const box = { seconds: 17, cores: 2, busyPct: 90, stealPct: 6, processes: [] };
+  assert.equal(describeBox(box), 'the box 90 % busy (2 cores, 6 % of it stolen by the hypervisor)');
+
   const line = describeBox({
     seconds: 17,
     cores: 2,
     busyPct: 87.4,
+    stealPct: 0.2,
     processes: [
       { name: 'phi-gate', cpuCores: 0.754, waitCores: 1.3, jsWaitPct: 35.2 },
       { name: 'broker', cpuCores: 0.65, waitCores: 0.649, jsWaitPct: null },
