@@ -12,12 +12,14 @@ import { REPO } from './helpers/paths.ts';
 describe('the shipped runtime settings', () => {
   const runtime = deployedRuntime(REPO);
 
-  test('the image gives node its V8 heap-growing flag, and the deployment caps the heap', () => {
+  test('the image gives node its V8 heap-growing flag, and the deployment caps the heap and sizes the worker pool', () => {
     assert.ok(
       runtime.nodeFlags.some((f) => /^--heap-growing-percent=\d+$/.test(f)),
       String(runtime.nodeFlags),
     );
     assert.match(runtime.env.NODE_OPTIONS ?? '', /--max-old-space-size=\d+/);
+    // V8's worker pool no larger than the pod's CPU limit minus the JavaScript thread (Node's default: 4)
+    assert.match(runtime.env.NODE_OPTIONS ?? '', /--v8-pool-size=1\b/);
   });
 
   test('Node accepts the image flags on its command line and NODE_OPTIONS in the environment', () => {
