@@ -38,6 +38,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import YAML from 'yaml';
 import { ENV_VARS, OUTPUT_COMPRESSIONS, type OutputCompression } from '../src/config/schema.ts';
 import { registerCodecs } from '../src/kafka/kafkajs/compression.ts';
+import { awaitLeaders } from '../src/kafka/topics.ts';
 import { type BoxLoad, BoxProbe, describeBox, localBrokerPids } from './lib/box.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { deployedRuntime } from './lib/deployed.ts';
@@ -152,8 +153,9 @@ const round = (x: number | null, digits = 0) =>
 async function createTopic(topic: string): Promise<void> {
   await admin.createTopics({
     topics: [{ topic, numPartitions: options.partitions, replicationFactor: 1 }],
-    waitForLeaders: true,
+    waitForLeaders: false, // kafkajs's own wait gave up on UNKNOWN_TOPIC_OR_PARTITION; phi-gate's waits
   });
+  await awaitLeaders(admin, [topic], 30_000);
 }
 
 /**

@@ -4,6 +4,7 @@
  * partitioned by their input partition. The audit and inventory topics are always checked for
  * `cleanup.policy=compact`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { PhiGateError } from '../errors.ts';
 
@@ -21,6 +22,44 @@ export const AUDIT_TOPIC_CONFIG = Object.freeze({
 /** One entry per (schema id, field path): only the latest decision of each matters. */
 export const INVENTORY_TOPIC_CONFIG = Object.freeze({ 'cleanup.policy': 'compact' });
 
+const LEADERS_TIMEOUT_MS = 30_000;
+/** What a broker answers about a topic that exists but has not reached its metadata, or has no leader yet. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Resolves once every partition of `topics` has a leader in the brokers' metadata; throws
+ * PHIGATE_ERR_BROKER (retryable) after `timeoutMs`, and any other error of the metadata call at once.
+ */
+export async function awaitLeaders(
+  admin: Admin,
+  topics: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    let pending: string;
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const leaderless = topics.filter((topic) => {
+        const partitions = found.find((t) => t.name === topic)?.partitions ?? [];
+        return partitions.length === 0 || partitions.some((p) => p.leader < 0);
+      });
+      if (leaderless.length === 0) return;
+      pending = `no leader yet for ${leaderless.join(', ')}`;
+    } catch (err) {
+      if (!NOT_YET.has((err as { type?: string }).type ?? '')) throw err;
+      pending = (err as Error).message;
+    }
+    if (Date.now() + delay > deadline) {
+      throw new PhiGateError(
+        'PHIGATE_ERR_BROKER',
+        `topics ${topics.join(', ')} were created but not every partition had a leader after ${timeoutMs} ms (${pending})`,
+      );
+    }
+    await sleep(delay);
+  }
+}
+
 /**
  * Creates the missing topics of `specs` (unless `create` is false) and returns every spec topic's
  * partition count. The `input` topic is never created: it must exist, and is checked first, so a
@@ -29,7 +68,14 @@ export const INVENTORY_TOPIC_CONFIG = Object.freeze({ 'cleanup.policy': 'compact
 export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
-  options: { input: string; create: boolean; partitions: number; replicationFactor: number },
+  options: {
+    input: string;
+    create: boolean;
+    partitions: number;
+    replicationFactor: number;
+    /** How long created topics may take to show a leader for every partition (default 30 s). */
+    leadersTimeoutMs?: number;
+  },
 ): Promise<Map<string, number>> {
   const existing = new Set(await admin.listTopics());
   if (!existing.has(options.input)) {
@@ -43,8 +89,11 @@ export async function ensureTopics(
         `topics missing and PHIGATE_CREATE_TOPICS is false: ${missing.map((s) => s.topic).join(', ')}`,
       );
     }
+    // kafkajs's own wait for leaders (waitForLeaders) gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+    // broker answers until the new topic has reached its metadata cache (KRaft propagates it through
+    // the metadata log): a start or a reload on a busy cluster failed there. awaitLeaders waits.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.topic,
         numPartitions: options.partitions,
@@ -52,6 +101,11 @@ export async function ensureTopics(
         configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+    await awaitLeaders(
+      admin,
+      missing.map((s) => s.topic),
+      options.leadersTimeoutMs ?? LEADERS_TIMEOUT_MS,
+    );
   }
   const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
   return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { fixAbortedFiltering } from '../../src/kafka/kafkajs/aborted.ts';
+import { awaitLeaders } from '../../src/kafka/topics.ts';
 
 // The tests' readers are kafkajs consumers: read_committed as the Java consumer does it, or they see
 // records of aborted transactions (a zombie's, fenced) as duplicates (src/kafka/kafkajs/aborted.ts).
@@ -88,7 +89,7 @@ export class TestTopics {
     }
     const topic = uniqueName(prefix);
     await this.#admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false, // awaitLeaders below, as phi-gate waits (kafkajs's wait gives up too early)
       topics: [
         {
           topic,
@@ -99,6 +100,7 @@ export class TestTopics {
       ],
     });
     this.#created.push(topic);
+    await awaitLeaders(this.#admin, [topic], 30_000);
     return topic;
   }
 
