@@ -38,7 +38,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import YAML from 'yaml';
 import { ENV_VARS, OUTPUT_COMPRESSIONS, type OutputCompression } from '../src/config/schema.ts';
 import { registerCodecs } from '../src/kafka/kafkajs/compression.ts';
-import { awaitLeaders } from '../src/kafka/topics.ts';
+import { createTopics } from '../src/kafka/topics.ts';
 import { type BoxLoad, BoxProbe, describeBox, localBrokerPids } from './lib/box.ts';
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { deployedRuntime } from './lib/deployed.ts';
@@ -151,11 +151,7 @@ const round = (x: number | null, digits = 0) =>
   x === null || Number.isNaN(x) ? null : Number(x.toFixed(digits));
 
 async function createTopic(topic: string): Promise<void> {
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: options.partitions, replicationFactor: 1 }],
-    waitForLeaders: false, // kafkajs's own wait gave up on UNKNOWN_TOPIC_OR_PARTITION; phi-gate's waits
-  });
-  await awaitLeaders(admin, [topic], 30_000);
+  await createTopics(admin, [{ topic, numPartitions: options.partitions, replicationFactor: 1 }]);
 }
 
 /**

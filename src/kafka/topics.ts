@@ -5,7 +5,7 @@
  * `cleanup.policy=compact`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
 import { PhiGateError } from '../errors.ts';
 
 export interface TopicSpec {
@@ -27,13 +27,27 @@ const LEADERS_TIMEOUT_MS = 30_000;
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /**
+ * Creates `topics` and resolves once every partition of each has a leader. kafkajs's own wait
+ * (`waitForLeaders`) gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers until a new topic
+ * has reached its metadata cache (KRaft propagates it through the metadata log): the bench's creation
+ * failed there once, and phi-gate's start and reload used the same call. So awaitLeaders waits instead.
+ */
+export async function createTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  await awaitLeaders(
+    admin,
+    topics.map((t) => t.topic),
+  );
+}
+
+/**
  * Resolves once every partition of `topics` has a leader in the brokers' metadata; throws
  * PHIGATE_ERR_BROKER (retryable) after `timeoutMs`, and any other error of the metadata call at once.
  */
 export async function awaitLeaders(
   admin: Admin,
   topics: readonly string[],
-  timeoutMs: number,
+  timeoutMs = LEADERS_TIMEOUT_MS,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
@@ -68,14 +82,7 @@ export async function awaitLeaders(
 export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
-  options: {
-    input: string;
-    create: boolean;
-    partitions: number;
-    replicationFactor: number;
-    /** How long created topics may take to show a leader for every partition (default 30 s). */
-    leadersTimeoutMs?: number;
-  },
+  options: { input: string; create: boolean; partitions: number; replicationFactor: number },
 ): Promise<Map<string, number>> {
   const existing = new Set(await admin.listTopics());
   if (!existing.has(options.input)) {
@@ -89,22 +96,14 @@ export async function ensureTopics(
         `topics missing and PHIGATE_CREATE_TOPICS is false: ${missing.map((s) => s.topic).join(', ')}`,
       );
     }
-    // kafkajs's own wait for leaders (waitForLeaders) gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
-    // broker answers until the new topic has reached its metadata cache (KRaft propagates it through
-    // the metadata log): a start or a reload on a busy cluster failed there. awaitLeaders waits.
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: missing.map((s) => ({
+    await createTopics(
+      admin,
+      missing.map((s) => ({
         topic: s.topic,
         numPartitions: options.partitions,
         replicationFactor: options.replicationFactor,
         configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
-    });
-    await awaitLeaders(
-      admin,
-      missing.map((s) => s.topic),
-      options.leadersTimeoutMs ?? LEADERS_TIMEOUT_MS,
     );
   }
   const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { fixAbortedFiltering } from '../../src/kafka/kafkajs/aborted.ts';
-import { awaitLeaders } from '../../src/kafka/topics.ts';
+import { createTopics } from '../../src/kafka/topics.ts';
 
 // The tests' readers are kafkajs consumers: read_committed as the Java consumer does it, or they see
 // records of aborted transactions (a zombie's, fenced) as duplicates (src/kafka/kafkajs/aborted.ts).
@@ -88,19 +88,15 @@ export class TestTopics {
       this.#connected = true;
     }
     const topic = uniqueName(prefix);
-    await this.#admin.createTopics({
-      waitForLeaders: false, // awaitLeaders below, as phi-gate waits (kafkajs's wait gives up too early)
-      topics: [
-        {
-          topic,
-          numPartitions: options.partitions ?? 1,
-          replicationFactor: 1,
-          configEntries: Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value })),
-        },
-      ],
-    });
-    this.#created.push(topic);
-    await awaitLeaders(this.#admin, [topic], 30_000);
+    this.#created.push(topic); // cleanup skips it if it never came to exist
+    await createTopics(this.#admin, [
+      {
+        topic,
+        numPartitions: options.partitions ?? 1,
+        replicationFactor: 1,
+        configEntries: Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value })),
+      },
+    ]);
     return topic;
   }
 
