@@ -43,6 +43,7 @@ import { type BoxLoad, BoxProbe, describeBox, localBrokerPids } from './lib/box.
 import { consumerPerf, producerPerf } from './lib/broker.ts';
 import { deployedRuntime } from './lib/deployed.ts';
 import { EventFactory, meanEventBytes, root, schemaText } from './lib/events.ts';
+import { type Buckets, bucketsOf, quantile, shareWithin, since } from './lib/histogram.ts';
 import { committed, endOffsets, fill, follow, type Latency, latency } from './lib/kafka.ts';
 import { type Measurable, Measured, Members } from './lib/proc.ts';
 
@@ -130,6 +131,8 @@ interface Result {
   notes: string;
   /** The cores' load during the latency phase (box.ts), where it was read. */
   box?: BoxLoad | null;
+  /** phi-gate's own part of the latency phase's latency, from its metrics (phi-gate scenarios). */
+  ownLatency?: OwnLatency | null;
 }
 
 /** A box reading for the JSON: shares in whole per cent, cores to two places. */
@@ -276,7 +279,9 @@ interface Diagnostics {
   readonly commits: number;
   readonly commitSec: number;
   /** Committed transactions by duration bucket: upper bound (s) → cumulative count. */
-  readonly commitBuckets: ReadonlyMap<number, number>;
+  readonly commitBuckets: Buckets;
+  /** Input records by the time from their timestamp to their transaction's commit (phi-gate's own latency). */
+  readonly latencyBuckets: Buckets;
   /** Kafka requests of the transactional producers by API: api → cumulative count. */
   readonly producerRequests: ReadonlyMap<string, number>;
 }
@@ -288,8 +293,10 @@ function describeDiagnostics(now: Diagnostics, before?: Diagnostics): string {
   if (batches === 0 || commits === 0) return 'no batches';
   // p99 of the commit durations: the smallest bucket bound holding 99% of them
   let p99 = Number.POSITIVE_INFINITY;
-  for (const [le, count] of [...now.commitBuckets].sort((a, b) => a[0] - b[0])) {
-    if (count - (before?.commitBuckets.get(le) ?? 0) >= 0.99 * commits) {
+  for (const [le, count] of [...since(now.commitBuckets, before?.commitBuckets)].sort(
+    (a, b) => a[0] - b[0],
+  )) {
+    if (count >= 0.99 * commits) {
       p99 = le;
       break;
     }
@@ -300,6 +307,33 @@ function describeDiagnostics(now: Diagnostics, before?: Diagnostics): string {
     .map(([api, n]) => `${api} ${n.toFixed(2)}`)
     .join(', ');
   return `${batches} batches of ${(d((x) => x.records) / batches).toFixed(0)} records, ${((d((x) => x.batchSec) / batches) * 1000).toFixed(1)} ms each, of which transaction ${((d((x) => x.commitSec) / commits) * 1000).toFixed(1)} ms (p99 <= ${p99 * 1000} ms); producer requests per transaction: ${perCommit}`;
+}
+
+/** The p99 target of the latency phase (issue 14), a bound of phi-gate's latency buckets. */
+const TARGET_P99_S = 0.1;
+
+/** phi-gate's own latency over a phase: each input record's timestamp to its transaction's commit. */
+interface OwnLatency {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Share of the records committed within the p99 target, in per cent. */
+  readonly withinTargetPct: number;
+}
+
+/**
+ * What phi-gate's `phigate_end_to_end_latency_seconds` saw between two snapshots; quantiles are
+ * interpolated within its buckets. The instrument's reader sees each record later: after the
+ * broker has written the commit markers and its own fetch has returned.
+ */
+function ownLatency(now: Diagnostics, before?: Diagnostics): OwnLatency | null {
+  const b = since(now.latencyBuckets, before?.latencyBuckets);
+  const p99 = quantile(b, 0.99);
+  if (Number.isNaN(p99)) return null;
+  return {
+    p50Ms: quantile(b, 0.5) * 1000,
+    p99Ms: p99 * 1000,
+    withinTargetPct: shareWithin(b, TARGET_P99_S) * 100,
+  };
 }
 
 async function passthrough(inTopic: string): Promise<Process & { latencyTopic: string }> {
@@ -429,7 +463,6 @@ async function phigate(
     latencyTopic: topics.warehouse as string,
     diagnostics: async () => {
       const { lines, sum } = await scrape(); // one snapshot: every figure from the same moment
-      const commitBuckets = new Map<number, number>();
       const producerRequests = new Map<string, number>();
       for (const line of lines) {
         const r = /^phigate_kafka_requests_total\{(?=.*client="producer")(?=.*api="([^"]+)").*\} (\S+)$/.exec(
@@ -438,14 +471,6 @@ async function phigate(
         // summed over the members (and over kafkajs's per-partition producers)
         if (r)
           producerRequests.set(r[1] as string, (producerRequests.get(r[1] as string) ?? 0) + Number(r[2]));
-        const m =
-          /^phigate_transaction_duration_seconds_bucket\{(?=.*outcome="commit")(?=.*le="([^"]+)").*\} (\S+)$/.exec(
-            line,
-          );
-        if (m) {
-          const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]);
-          commitBuckets.set(le, (commitBuckets.get(le) ?? 0) + Number(m[2]));
-        }
       }
       return {
         batches: sum('phigate_batch_duration_seconds_count'),
@@ -453,7 +478,8 @@ async function phigate(
         batchSec: sum('phigate_batch_duration_seconds_sum'),
         commits: sum('phigate_transaction_duration_seconds_count', 'outcome="commit"'),
         commitSec: sum('phigate_transaction_duration_seconds_sum', 'outcome="commit"'),
-        commitBuckets,
+        commitBuckets: bucketsOf(lines, 'phigate_transaction_duration_seconds', 'outcome="commit"'),
+        latencyBuckets: bucketsOf(lines, 'phigate_end_to_end_latency_seconds'),
         producerRequests,
       };
     },
@@ -500,12 +526,20 @@ async function measure(
     const afterThroughput = await p.diagnostics?.();
     if (afterThroughput) log(`${name}: ${describeDiagnostics(afterThroughput)}`);
     let lat: Latency | undefined;
+    let own: OwnLatency | null = null;
     if (withLatency) {
       lat = await latencyPhase(name, topic, p.latencyTopic, factory, n, latencyRate(eventsPerSec), () =>
         p.proc.pids(),
       );
       const afterLatency = await p.diagnostics?.();
-      if (afterLatency) log(`${name}: latency phase: ${describeDiagnostics(afterLatency, afterThroughput)}`);
+      if (afterLatency) {
+        log(`${name}: latency phase: ${describeDiagnostics(afterLatency, afterThroughput)}`);
+        own = ownLatency(afterLatency, afterThroughput);
+        if (own)
+          log(
+            `${name}: latency phase, phi-gate's own (input record timestamp → commit, from its metrics, the first 3 s included): p50 ${own.p50Ms.toFixed(0)} p99 ${own.p99Ms.toFixed(0)} ms, ${own.withinTargetPct.toFixed(1)} % within ${TARGET_P99_S * 1000} ms`,
+          );
+      }
     }
     const peakRssMb = p.proc.sample().peakRssMb;
     return {
@@ -521,6 +555,7 @@ async function measure(
         ? `latency at ${latencyRate(eventsPerSec)}/s offered, read from ${p.latencyTopic.slice(run.length + 1)} (${lat.samples} samples)`
         : '',
       box: lat?.box ?? null,
+      ownLatency: own,
     };
   } finally {
     await p.proc.stop();
@@ -697,6 +732,15 @@ async function main(): Promise<void> {
         events: r.events,
         notes: r.notes,
         ...(r.box ? { box: roundedBox(r.box) } : {}),
+        ...(r.ownLatency
+          ? {
+              ownLatency: {
+                p50Ms: round(r.ownLatency.p50Ms),
+                p99Ms: round(r.ownLatency.p99Ms),
+                withinTargetPct: round(r.ownLatency.withinTargetPct, 1),
+              },
+            }
+          : {}),
         options: { ...options, recordBytes, machine },
       };
     }
