@@ -118,6 +118,8 @@ export async function latency(opts: {
   warmupSeconds: number;
   /** Begun when the counted seconds begin, ended when sending ends. */
   box?: BoxProbe;
+  /** Called when the counted seconds begin. */
+  onCounting?: () => void;
 }): Promise<Latency> {
   const { kafka, factory, rate, seconds } = opts;
   const registry = new SchemaRegistry({ host: opts.registryUrl });
@@ -157,7 +159,10 @@ export async function latency(opts: {
   const cpu = process.cpuUsage();
   const started = Date.now();
   countFrom = started + opts.warmupSeconds * 1000;
-  const boxTimer = setTimeout(() => opts.box?.begin(), opts.warmupSeconds * 1000);
+  const boxTimer = setTimeout(() => {
+    opts.box?.begin();
+    opts.onCounting?.();
+  }, opts.warmupSeconds * 1000);
   let sent = 0;
   const inflight = new Set<Promise<unknown>>();
   while (Date.now() < started + seconds * 1000) {
