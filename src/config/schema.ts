@@ -231,7 +231,7 @@ export const ENV_VARS = {
     default: 1000,
     min: 1,
     max: 100_000, // a batch is held in memory and in one transaction: keep it bounded
-    doc: 'most input records per transaction',
+    doc: 'most input records per batch (the librdkafka engine commits up to two batches in one transaction, the kafkajs engine one)',
   },
   PHIGATE_BATCH_MAX_MS: {
     kind: 'integer',
