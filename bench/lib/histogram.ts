@@ -1,7 +1,6 @@
 /**
  * Prometheus histograms as the benchmark reads them from a process's /metrics: cumulative bucket
- * counts, the difference of two scrapes, and quantiles interpolated within a bucket the way
- * PromQL's `histogram_quantile` does.
+ * counts, the difference of two scrapes, and the bucket bounds that quantiles lie under.
  */
 
 /** Upper bound (seconds; `Infinity` for `+Inf`) → cumulative count. */
@@ -39,25 +38,16 @@ export function total(b: Buckets): number {
 }
 
 /**
- * The q-quantile, linear within the bucket that holds it (the first bucket from 0). NaN with no
- * observations; the largest finite bound when the quantile lies in `+Inf`, as PromQL gives.
+ * The smallest bucket bound that holds at least the share `q` of the observations: the q-quantile
+ * is at most that (`Infinity` when it lies above every finite bound; NaN with no observations).
+ * A bound, not an estimate: interpolating within a wide bucket can put the quantile far from where
+ * the observations were.
  */
-export function quantile(b: Buckets, q: number): number {
-  const buckets = sorted(b);
+export function upperBound(b: Buckets, q: number): number {
   const n = total(b);
   if (n === 0) return Number.NaN;
-  const rank = q * n;
-  let lower = 0;
-  let below = 0;
-  for (const [le, count] of buckets) {
-    if (count >= rank) {
-      if (le === Number.POSITIVE_INFINITY) return lower;
-      return count === below ? le : lower + ((le - lower) * (rank - below)) / (count - below);
-    }
-    lower = le;
-    below = count;
-  }
-  return lower;
+  for (const [le, count] of sorted(b)) if (count >= q * n) return le;
+  return Number.POSITIVE_INFINITY;
 }
 
 /** The share of observations at or below `bound`, which must be one of the buckets' bounds. */
