@@ -22,7 +22,7 @@
  *   node bench/pipeline.bench.ts [--events 200000] [--backlog 1000000] [--json FILE]
  *     [--scenarios broker,passthrough,passthroughRdkafka,phigate,reader,phigateKafkajs,phigateEncrypt,backlog]
  *     [--partitions 3]
- *     [--load 0.5 | --rate N] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N]
+ *     [--load 0.5 | --rate N] [--latency-seconds 20] [--batch-max-records N] [--batch-max-ms N] [--commit-interval-ms N]
  *     [--partitions-concurrency N] [--compression none|gzip|zstd] [--keep]
  *
  * Each run uses its own topics, groups and subjects (prefix bench-<run>) and deletes them after.
@@ -73,6 +73,7 @@ const { values: args } = parseArgs({
     'latency-seconds': { type: 'string', default: '20' },
     'batch-max-records': { type: 'string', default: String(ENV_VARS.PHIGATE_BATCH_MAX_RECORDS.default) },
     'batch-max-ms': { type: 'string', default: String(ENV_VARS.PHIGATE_BATCH_MAX_MS.default) },
+    'commit-interval-ms': { type: 'string', default: String(ENV_VARS.PHIGATE_COMMIT_INTERVAL_MS.default) },
     'partitions-concurrency': {
       type: 'string',
       default: String(ENV_VARS.PHIGATE_PARTITIONS_CONCURRENCY.default),
@@ -92,6 +93,7 @@ const options = {
   latencySeconds: Number(args['latency-seconds']),
   batchMaxRecords: Number(args['batch-max-records']),
   batchMaxMs: Number(args['batch-max-ms']),
+  commitIntervalMs: Number(args['commit-interval-ms']),
   partitionsConcurrency: Number(args['partitions-concurrency']),
   compression: args.compression as OutputCompression,
   /** phi-gate members in the scenario's consumer group, each a process of its own. */
@@ -304,7 +306,7 @@ function describeDiagnostics(now: Diagnostics, before?: Diagnostics): string {
     .filter(([, n]) => n >= 0.05)
     .map(([api, n]) => `${api} ${n.toFixed(2)}`)
     .join(', ');
-  return `${batches} batches of ${(d((x) => x.records) / batches).toFixed(0)} records, ${((d((x) => x.batchSec) / batches) * 1000).toFixed(1)} ms each, of which transaction ${((d((x) => x.commitSec) / commits) * 1000).toFixed(1)} ms (p99 <= ${p99 * 1000} ms); producer requests per transaction: ${perCommit}`;
+  return `${batches} batches of ${(d((x) => x.records) / batches).toFixed(0)} records in ${commits} transactions, ${((d((x) => x.batchSec) / batches) * 1000).toFixed(1)} ms each, of which transaction ${((d((x) => x.commitSec) / commits) * 1000).toFixed(1)} ms (p99 <= ${p99 * 1000} ms); producer requests per transaction: ${perCommit}`;
 }
 
 /** The p99 target of the latency phase (issue 14), a bound of phi-gate's latency buckets. */
@@ -409,6 +411,7 @@ async function phigate(
     PHIGATE_TOPIC_REPLICATION: '1',
     PHIGATE_BATCH_MAX_RECORDS: String(options.batchMaxRecords),
     PHIGATE_BATCH_MAX_MS: String(options.batchMaxMs),
+    PHIGATE_COMMIT_INTERVAL_MS: String(options.commitIntervalMs),
     PHIGATE_PARTITIONS_CONCURRENCY: String(options.partitionsConcurrency),
     PHIGATE_COMPRESSION: options.compression,
     PHIGATE_LOG_LEVEL: 'warn',
@@ -714,7 +717,7 @@ async function main(): Promise<void> {
     .join(' ')}`;
   console.log(`phi-gate pipeline benchmark — ${machine}`);
   console.log(
-    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.rate === undefined ? `${options.load * 100}% of max` : `${options.rate}/s`}${options.instances > 1 ? `, ${options.instances} phi-gate instances per scenario` : ''}\n`,
+    `${options.events} events of ${recordBytes} B${scenarios.includes('backlog') ? ` (backlog ${options.backlogEvents})` : ''}, ${options.partitions} partitions, batch ${options.batchMaxRecords} records / ${options.batchMaxMs} ms, commit interval ${options.commitIntervalMs} ms, ${options.partitionsConcurrency} partition(s) concurrently, compression ${options.compression}, latency at ${options.rate === undefined ? `${options.load * 100}% of max` : `${options.rate}/s`}${options.instances > 1 ? `, ${options.instances} phi-gate instances per scenario` : ''}\n`,
   );
   console.log(table(results));
   for (const [name, r] of Object.entries(results)) if (r.notes) console.log(`  ${name}: ${r.notes}`);

@@ -104,7 +104,11 @@ function assemble(v: EnvValues): Config {
     policy: { file: v.PHIGATE_POLICY_FILE, pollMs: v.PHIGATE_POLICY_POLL_MS },
     http: { host: v.PHIGATE_METRICS_HOST, port: v.PHIGATE_METRICS_PORT },
     logLevel: v.PHIGATE_LOG_LEVEL,
-    batch: { maxRecords: v.PHIGATE_BATCH_MAX_RECORDS, maxMs: v.PHIGATE_BATCH_MAX_MS },
+    batch: {
+      maxRecords: v.PHIGATE_BATCH_MAX_RECORDS,
+      maxMs: v.PHIGATE_BATCH_MAX_MS,
+      commitIntervalMs: v.PHIGATE_COMMIT_INTERVAL_MS,
+    },
     partitionsConsumedConcurrently: v.PHIGATE_PARTITIONS_CONCURRENCY,
     compression: v.PHIGATE_COMPRESSION,
     shutdownTimeoutMs: v.PHIGATE_SHUTDOWN_TIMEOUT_MS,

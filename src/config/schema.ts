@@ -240,6 +240,13 @@ export const ENV_VARS = {
     max: MAX_TIMER_MS,
     doc: 'longest a batch waits to fill before it is processed',
   },
+  PHIGATE_COMMIT_INTERVAL_MS: {
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 60_000,
+    doc: "librdkafka engine: least time between the starts of two transactions, as Kafka Streams' commit.interval.ms; 0 starts one as soon as the one before has committed (lowest latency). Longer: fewer, larger transactions, less work per event for the brokers and phi-gate, and up to that much more latency",
+  },
   PHIGATE_COMPRESSION: {
     kind: 'enum',
     values: OUTPUT_COMPRESSIONS,
@@ -353,7 +360,12 @@ export interface Config {
   readonly policy: { readonly file: string; readonly pollMs: number };
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: LogLevel;
-  readonly batch: { readonly maxRecords: number; readonly maxMs: number };
+  readonly batch: {
+    readonly maxRecords: number;
+    readonly maxMs: number;
+    /** Least time between transaction starts (librdkafka engine). */
+    readonly commitIntervalMs: number;
+  };
   readonly partitionsConsumedConcurrently: number;
   readonly compression: OutputCompression;
   readonly shutdownTimeoutMs: number;

@@ -50,8 +50,11 @@ export function transactionalId(config: Config): string {
 /** At most this many consumed batches (of up to PHIGATE_BATCH_MAX_RECORDS each) commit in one transaction. */
 const TRANSACTION_BATCHES = 2;
 
-/** What a fetch made while a transaction commits races against: that transaction's end. */
-const COMMITTED = Symbol('committed');
+/**
+ * What a fetch made while a transaction commits races against: the moment the next transaction may
+ * start (the one before it has committed, and PHIGATE_COMMIT_INTERVAL_MS has passed since it began).
+ */
+const READY = Symbol('ready');
 
 // a CommonJS module: its classes come from the default export
 const { KafkaConsumer: Consumer } = rdkafka;
@@ -82,6 +85,8 @@ export class RdkafkaEngine implements KafkaEngine {
   #failed = false;
   #loop: Promise<void> | undefined;
   readonly #unreadable: UnreadableFinder;
+  /** Ends a wait for the commit interval when the instance stops. */
+  readonly #stopped = new AbortController();
 
   constructor(options: RdkafkaEngineOptions) {
     this.#o = options;
@@ -135,6 +140,7 @@ export class RdkafkaEngine implements KafkaEngine {
     if (!this.#started) return;
     this.#started = false;
     this.#stopping = true;
+    this.#stopped.abort();
     await this.#loop; // the batch in hand commits (or, after a fatal error, was aborted)
     // a client that never connected calls no disconnect callback
     if (this.#consumer.isConnected())
@@ -148,6 +154,7 @@ export class RdkafkaEngine implements KafkaEngine {
     if (this.#failed) return;
     this.#failed = true;
     this.#stopping = true;
+    this.#stopped.abort();
     this.#o.hooks.onFatal(error);
   }
 
@@ -185,10 +192,18 @@ export class RdkafkaEngine implements KafkaEngine {
    * into the next transaction at once, and what the fetch brings later starts the group after.
    * (Waiting for it held a batch back for up to 100 ms whenever the input paused for a moment:
    * the p99 at half load was those moments.)
+   *
+   * PHIGATE_COMMIT_INTERVAL_MS spaces the starts of transactions, as Kafka Streams'
+   * commit.interval.ms does: a transaction's round trips cost the brokers and this process about
+   * as much for one record as for a thousand, so with no interval a slow stream pays them for
+   * every few records. The batches in hand meanwhile keep being processed, and what arrives joins
+   * them (#full).
    */
   async #run(step: Step): Promise<void> {
     let previous: Promise<void> | undefined;
     let committing = false;
+    /** When (performance.now()) the next transaction may start at the earliest. */
+    let notBefore = 0;
     let carried: { batches: PartitionBatch[]; epoch: number } | undefined;
     /** A fetch made while a transaction committed, not awaited yet: the next group's first. */
     let pending: Promise<PartitionBatch[] | undefined> | undefined;
@@ -205,13 +220,12 @@ export class RdkafkaEngine implements KafkaEngine {
         const { epoch } = next;
         const group = [next.batches];
         const attempts = [begin(step, next.batches)];
-        while (committing && group.length < TRANSACTION_BATCHES && !this.#stopping) {
+        const ready = this.#ready(committing ? previous : undefined, notBefore);
+        let records = recordsIn(next.batches);
+        while (ready !== undefined && !this.#full(group.length, records) && !this.#stopping) {
           const fetching = this.#fetch();
-          const batches = await Promise.race([
-            fetching,
-            (previous as Promise<void>).then((): typeof COMMITTED => COMMITTED),
-          ]);
-          if (batches === COMMITTED) {
+          const batches = await Promise.race([fetching, ready]);
+          if (batches === READY) {
             pending = fetching; // the batches in hand commit now; this fetch starts the next group
             break;
           }
@@ -221,11 +235,14 @@ export class RdkafkaEngine implements KafkaEngine {
             break;
           }
           group.push(batches);
+          records += recordsIn(batches);
           attempts.push(begin(step, batches));
         }
         const early = settleAll(attempts); // handled in #commitWithRetry
         early.catch(() => undefined); // never an unhandled rejection
+        await ready;
         await previous;
+        notBefore = performance.now() + this.#o.config.batch.commitIntervalMs;
         committing = true;
         previous = this.#commitWithRetry(step, concatBatches(group), epoch, early).finally(() => {
           committing = false;
@@ -235,6 +252,34 @@ export class RdkafkaEngine implements KafkaEngine {
       await previous;
       await pending?.catch(() => undefined); // a consume in flight ends before the client is closed
     }
+  }
+
+  /**
+   * Whether a group of consumed batches takes no more before its transaction starts. Without a
+   * commit interval, TRANSACTION_BATCHES batches: a larger group only makes its transaction longer
+   * (BENCHMARKS.md, session 21). With one, what arrives in the interval joins (up to that many full
+   * batches' records), or it would wait for the interval after.
+   */
+  #full(batches: number, records: number): boolean {
+    const { commitIntervalMs, maxRecords } = this.#o.config.batch;
+    return commitIntervalMs === 0
+      ? batches >= TRANSACTION_BATCHES
+      : records >= TRANSACTION_BATCHES * maxRecords;
+  }
+
+  /**
+   * Resolves when the next transaction may start: once `committing` (the transaction in flight, if
+   * any) has committed and the time is `notBefore` or later — at once when stopping. Undefined when
+   * it may start now.
+   */
+  #ready(committing: Promise<void> | undefined, notBefore: number): Promise<typeof READY> | undefined {
+    const wait = notBefore - performance.now();
+    if (committing === undefined && (wait <= 0 || this.#stopping)) return undefined;
+    const interval =
+      wait > 0 && !this.#stopping
+        ? sleep(wait, undefined, { signal: this.#stopped.signal }).catch(() => undefined)
+        : undefined;
+    return Promise.all([committing, interval]).then((): typeof READY => READY);
   }
 
   /** The next consumed batches; undefined when there were none (or the fetch failed, handled here). */
@@ -450,4 +495,10 @@ function begin(step: Step, batches: PartitionBatch[]): Promise<StepResult> {
   const attempt = step(batches);
   attempt.catch(() => undefined);
   return attempt;
+}
+
+function recordsIn(batches: readonly PartitionBatch[]): number {
+  let n = 0;
+  for (const b of batches) n += b.records.length;
+  return n;
 }

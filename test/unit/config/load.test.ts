@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       policy: { file: files.policy, pollMs: 5000 },
       http: { host: '0.0.0.0', port: 9464 },
       logLevel: 'info',
-      batch: { maxRecords: 1000, maxMs: 100 },
+      batch: { maxRecords: 1000, maxMs: 100, commitIntervalMs: 0 },
       partitionsConsumedConcurrently: 4,
       compression: 'none',
       shutdownTimeoutMs: 25_000,
@@ -97,6 +97,7 @@ describe('loadConfig', () => {
       PHIGATE_LOG_LEVEL: 'Debug',
       PHIGATE_BATCH_MAX_RECORDS: '500',
       PHIGATE_BATCH_MAX_MS: '50',
+      PHIGATE_COMMIT_INTERVAL_MS: '250',
       PHIGATE_PARTITIONS_CONCURRENCY: '4',
       PHIGATE_SHUTDOWN_TIMEOUT_MS: '20000',
       PHIGATE_RETRY_INITIAL_MS: '100',
@@ -121,6 +122,7 @@ describe('loadConfig', () => {
       password: CANARY,
     });
     assert.equal(config.kafka.requestTimeoutMs, 4000);
+    assert.deepEqual(config.batch, { maxRecords: 500, maxMs: 50, commitIntervalMs: 250 });
     assert.deepEqual(config.registry, {
       url: 'https://registry.example:8443/apis/ccompat/v7',
       auth: { username: 'reader', password: ` ${CANARY} ` }, // a password is taken verbatim
