@@ -122,29 +122,54 @@ export async function writePolicy(
   return file;
 }
 
-/** Topics for one pipeline test: input, audit, DLQ, three destinations — all unique, all cleaned up. */
-export async function pipelineTopics(
+/** The topics of one `phi-gate run` under test, by role, and one per destination. */
+export type ServiceTopics<D extends string> = {
+  readonly input: string;
+  readonly audit: string;
+  readonly dlq: string;
+  readonly inventory: string;
+} & Readonly<Record<D, string>>;
+
+/**
+ * Topics for one test of `phi-gate run`: the input, and beside it the audit, DLQ and inventory
+ * topics and one per destination (`<input>.dest.<name>`) — all unique, all cleaned up.
+ */
+export async function serviceTopics<const D extends string>(
+  topics: TestTopics,
+  prefix: string,
+  destinations: readonly D[],
+  input: { partitions?: number; config?: Record<string, string> } = {},
+): Promise<ServiceTopics<D>> {
+  const name = await topics.create(`${prefix}-raw`, {
+    partitions: input.partitions ?? 2,
+    ...(input.config ? { config: input.config } : {}),
+  });
+  const beside: Record<string, string> = {
+    audit: `${name}.audit`,
+    dlq: `${name}.dlq`,
+    inventory: `${name}.inventory`,
+  };
+  for (const d of destinations) beside[d] = `${name}.dest.${d}`;
+  for (const t of Object.values(beside)) topics.track(t);
+  return { input: name, ...beside } as {
+    input: string;
+    audit: string;
+    dlq: string;
+    inventory: string;
+  } & Record<D, string>;
+}
+
+/** Topics for one pipeline test with the three destinations of `writePolicy`. */
+export function pipelineTopics(
   topics: TestTopics,
   prefix: string,
   inputPartitions = 2,
   inputConfig?: Record<string, string>,
 ) {
-  const input = await topics.create(`${prefix}-raw`, {
+  return serviceTopics(topics, prefix, ['mixpanel', 'ads', 'warehouse'], {
     partitions: inputPartitions,
     ...(inputConfig ? { config: inputConfig } : {}),
   });
-  const names = {
-    input,
-    audit: `${input}.audit`,
-    dlq: `${input}.dlq`,
-    inventory: `${input}.inventory`,
-    mixpanel: `${input}.dest.mixpanel`,
-    ads: `${input}.dest.ads`,
-    warehouse: `${input}.dest.warehouse`,
-  };
-  for (const t of [names.audit, names.dlq, names.inventory, names.mixpanel, names.ads, names.warehouse])
-    topics.track(t);
-  return names;
 }
 
 let counter = 0;

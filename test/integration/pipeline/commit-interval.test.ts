@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { consumeAll } from '../../helpers/consume.ts';
-import { EventProducer, type Keys, makeKeys, segmentEvent } from '../../helpers/pipeline.ts';
+import {
+  EventProducer,
+  type Keys,
+  makeKeys,
+  type ServiceTopics,
+  segmentEvent,
+  serviceTopics,
+} from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
 import { registry, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 
@@ -24,20 +31,12 @@ describe('pipeline: the commit interval', () => {
   let keys: Keys;
   let producer: EventProducer;
   let service: Service;
-  let names: { input: string; audit: string; dlq: string; inventory: string; analytics: string };
+  let names: ServiceTopics<'analytics'>;
 
   before(async () => {
     await requireStack();
     keys = await makeKeys();
-    const input = await topics.create('interval-raw', { partitions: 2 });
-    names = {
-      input,
-      audit: `${input}.audit`,
-      dlq: `${input}.dlq`,
-      inventory: `${input}.inventory`,
-      analytics: `${input}.dest.analytics`,
-    };
-    for (const t of [names.audit, names.dlq, names.inventory, names.analytics]) topics.track(t);
+    names = await serviceTopics(topics, 'interval', ['analytics']);
     const policyFile = join(keys.dir, 'interval-policy.yaml');
     await writeFile(
       policyFile,

@@ -10,7 +10,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { consumeAll } from '../../helpers/consume.ts';
-import { EventProducer, type Keys, makeKeys, segmentEvent } from '../../helpers/pipeline.ts';
+import {
+  EventProducer,
+  type Keys,
+  makeKeys,
+  type ServiceTopics,
+  segmentEvent,
+  serviceTopics,
+} from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
 import { registry, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
 
@@ -19,21 +26,12 @@ describe('pipeline: consent-aware delivery', () => {
   let keys: Keys;
   let producer: EventProducer;
   let service: Service;
-  let names: { input: string; audit: string; dlq: string; inventory: string; ads: string; analytics: string };
+  let names: ServiceTopics<'ads' | 'analytics'>;
 
   before(async () => {
     await requireStack();
     keys = await makeKeys();
-    const input = await topics.create('consent-raw', { partitions: 2 });
-    names = {
-      input,
-      audit: `${input}.audit`,
-      dlq: `${input}.dlq`,
-      inventory: `${input}.inventory`,
-      ads: `${input}.dest.ads`,
-      analytics: `${input}.dest.analytics`,
-    };
-    for (const t of [names.audit, names.dlq, names.inventory, names.ads, names.analytics]) topics.track(t);
+    names = await serviceTopics(topics, 'consent', ['ads', 'analytics']);
     const policyFile = join(keys.dir, 'consent-policy.yaml');
     await writeFile(
       policyFile,

@@ -16,7 +16,9 @@ import {
   type Keys,
   makeKeys,
   SEGMENT_SCHEMA,
+  type ServiceTopics,
   segmentEvent,
+  serviceTopics,
 } from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
 import { registry, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
@@ -26,20 +28,13 @@ describe('pipeline: the data inventory topic', () => {
   let keys: Keys;
   let producer: EventProducer;
   let service: Service;
-  let names: { input: string; audit: string; dlq: string; inventory: string; mixpanel: string };
+  let names: ServiceTopics<'mixpanel'>;
 
   before(async () => {
     await requireStack();
     keys = await makeKeys();
-    const input = await topics.create('inventory-raw', { partitions: 2 });
-    names = {
-      input,
-      audit: `${input}.audit`,
-      dlq: `${input}.dlq`,
-      inventory: `${input}.inventory`,
-      mixpanel: `${input}.dest.mixpanel`,
-    };
-    for (const t of [names.audit, names.dlq, names.inventory, names.mixpanel]) topics.track(t);
+    names = await serviceTopics(topics, 'inventory', ['mixpanel']);
+    const { input } = names;
     const policyFile = join(keys.dir, 'inventory-policy.yaml');
     await writeFile(
       policyFile,
