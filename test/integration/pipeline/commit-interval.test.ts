@@ -6,8 +6,6 @@
  * next transaction instead of waiting for the one after.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { consumeAll } from '../../helpers/consume.ts';
@@ -15,9 +13,10 @@ import {
   EventProducer,
   type Keys,
   makeKeys,
+  pipelineTopics,
   type ServiceTopics,
   segmentEvent,
-  serviceTopics,
+  writePolicy,
 } from '../../helpers/pipeline.ts';
 import { Service } from '../../helpers/service.ts';
 import { registry, requireStack, TestTopics, uniqueName } from '../../helpers/stack.ts';
@@ -31,26 +30,13 @@ describe('pipeline: the commit interval', () => {
   let keys: Keys;
   let producer: EventProducer;
   let service: Service;
-  let names: ServiceTopics<'analytics'>;
+  let names: ServiceTopics<'mixpanel' | 'ads' | 'warehouse'>;
 
   before(async () => {
     await requireStack();
     keys = await makeKeys();
-    names = await serviceTopics(topics, 'interval', ['analytics']);
-    const policyFile = join(keys.dir, 'interval-policy.yaml');
-    await writeFile(
-      policyFile,
-      `version: 1
-audit:
-  hashKey: { file: ${keys.dir}/audit.hmac }
-destinations:
-  analytics:
-    topic: ${names.analytics}
-    fields:
-      properties.specialty: allow
-    hashKey: { file: ${keys.dir}/mixpanel.hmac }
-`,
-    );
+    names = await pipelineTopics(topics, 'interval');
+    const policyFile = await writePolicy(keys, names);
     producer = new EventProducer(names.input);
     await producer.connect();
     service = await Service.start({
@@ -78,7 +64,7 @@ destinations:
       await producer.send([e]);
       await sleep(GAP_MS);
     }
-    const delivered = await consumeAll(names.analytics, { count: EVENTS, settleMs: 1000 });
+    const delivered = await consumeAll(names.mixpanel, { count: EVENTS, settleMs: 1000 });
     const elapsedMs = Date.now() - started;
     const commits = (await service.counter('phigate_transactions_total', { outcome: 'committed' })) - before;
 
