@@ -159,7 +159,7 @@ export async function latency(opts: {
   const cpu = process.cpuUsage();
   const started = Date.now();
   countFrom = started + opts.warmupSeconds * 1000;
-  const boxTimer = setTimeout(() => {
+  const countingTimer = setTimeout(() => {
     opts.box?.begin();
     opts.onCounting?.();
   }, opts.warmupSeconds * 1000);
@@ -183,7 +183,7 @@ export async function latency(opts: {
     }
     await new Promise((r) => setTimeout(r, 5));
   }
-  clearTimeout(boxTimer);
+  clearTimeout(countingTimer);
   const box = opts.box?.end() ?? null;
   await Promise.all(inflight);
   await producer.disconnect();

@@ -151,12 +151,7 @@ export async function serviceTopics<const D extends string>(
   };
   for (const d of destinations) beside[d] = `${name}.dest.${d}`;
   for (const t of Object.values(beside)) topics.track(t);
-  return { input: name, ...beside } as {
-    input: string;
-    audit: string;
-    dlq: string;
-    inventory: string;
-  } & Record<D, string>;
+  return { input: name, ...beside } as ServiceTopics<D>;
 }
 
 /** Topics for one pipeline test with the three destinations of `writePolicy`. */
